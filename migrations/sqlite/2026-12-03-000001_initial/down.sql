@@ -1,0 +1,3 @@
+DROP TABLE signing_keys;
+DROP TABLE clients;
+DROP TABLE users;

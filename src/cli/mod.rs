@@ -1,0 +1,149 @@
+//! The command line: `porteiro serve` (the default), `migrate`, and the
+//! `user`, `client` and `keys` commands operators script against.
+
+mod client;
+mod keys;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{ConfigError, Settings};
+use crate::storage::Db;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "porteiro",
+    version,
+    about = "OpenID Connect provider and single sign-on server"
+)]
+pub struct Cli {
+    /// TOML configuration file [default: ./porteiro.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default)
+    Serve,
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage users
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage registered clients
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+/// A command failure: bad input exits 2, anything else 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => ExitCode::from(2),
+            CliError::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs the parsed command to completion.
+pub async fn run(command: Command, settings: Settings) -> Result<(), CliError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    match command {
+        Command::Serve => serve(settings, clock).await,
+        Command::Migrate => {
+            let db = connect(&settings)?;
+            let applied = crate::bootstrap::migrate_only(&db).await?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::User(command) => user::run(command, &settings, clock).await,
+        Command::Client(command) => client::run(command, &settings, clock).await,
+        Command::Keys(command) => keys::run(command, &settings, clock).await,
+    }
+}
+
+async fn serve(settings: Settings, clock: SharedClock) -> Result<(), CliError> {
+    use secrecy::ExposeSecret;
+
+    let issuer = settings.issuer.clone();
+    let mut app = crate::startup::Application::build(settings, clock).await?;
+    if let Some(password) = app.take_first_admin_password() {
+        // Standard output, never the log: the person starting the server
+        // reads it once, and log shipping never sees it.
+        println!("Created the first admin user.");
+        println!("  username: admin");
+        println!("  password: {}", password.expose_secret());
+        println!("Sign in at {issuer}/admin and change it; it is not shown again.");
+    }
+    app.run_until_stopped()
+        .await
+        .map_err(|e| CliError::Failed(e.into()))
+}
+
+/// The database, migrated, for commands other than `serve`.
+async fn prepared_db(settings: &Settings) -> Result<Db, CliError> {
+    let db = connect(settings)?;
+    crate::bootstrap::migrate_only(&db).await?;
+    Ok(db)
+}
+
+fn connect(settings: &Settings) -> Result<Db, CliError> {
+    Ok(Db::connect(
+        settings.database_target()?,
+        &settings.database,
+    )?)
+}
+
+/// Pads each column to its widest cell.
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+fn format_time(unix_secs: i64) -> String {
+    match u64::try_from(unix_secs) {
+        Ok(secs) => {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            humantime::format_rfc3339_seconds(time).to_string()
+        }
+        Err(_) => unix_secs.to_string(),
+    }
+}

@@ -1,0 +1,18 @@
+//! Porteiro: an OpenID Connect provider and single sign-on server.
+
+pub mod bootstrap;
+pub mod cli;
+pub mod clients;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod keys;
+pub mod middleware;
+pub mod oidc;
+pub mod routes;
+pub mod secret;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,5 @@
+//! Request-wide concerns wrapped around every route.
+
+pub mod request_span;
+
+pub use request_span::{RequestId, request_span};

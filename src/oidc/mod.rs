@@ -1,0 +1,3 @@
+//! Protocol logic, free of actix types so it can be tested without HTTP.
+
+pub mod discovery;

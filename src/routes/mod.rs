@@ -1,0 +1,20 @@
+//! Thin HTTP handlers: parse, call the domain, respond. The route table is in
+//! `startup.rs`.
+
+pub mod health;
+pub mod oidc;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+
+/// A prebuilt JSON body, cacheable by clients for `max_age_secs`.
+pub(crate) fn cached_json(body: Bytes, max_age_secs: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={max_age_secs}"),
+        ))
+        .body(body)
+}

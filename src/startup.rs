@@ -1,0 +1,143 @@
+//! Builds the application: settings in, a bound server out. The whole route
+//! table is here, so one read shows every endpoint.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::SecretString;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::keys::{KeyStore, Sealer};
+use crate::oidc::discovery::DiscoveryDocument;
+use crate::routes;
+use crate::secret::ServerSecret;
+use crate::storage::Db;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub keys: Arc<KeyStore>,
+    pub clock: SharedClock,
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    keys: Arc<KeyStore>,
+    db: Db,
+    first_admin_password: Option<SecretString>,
+}
+
+impl Application {
+    /// Opens the database, migrates and seeds it, loads the keys and binds
+    /// the listener. The server runs once [`Application::run_until_stopped`]
+    /// is awaited.
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        let secret = settings.resolve_server_secret()?;
+        if let Some(path) = &secret.generated_at {
+            tracing::warn!(
+                path = %path.display(),
+                "generated a development server secret; set server_secret or server_secret_file in production"
+            );
+        }
+        let secret = ServerSecret::new(secret.secret);
+        let db = Db::connect(settings.database_target()?, &settings.database)?;
+
+        let sealer = Sealer::new(&secret);
+        let seeded = crate::bootstrap::prepare_database(&db, &sealer, clock.now()).await?;
+        let documents = Arc::new(DiscoveryDocument::new(&settings.issuer));
+        let keys = KeyStore::load(db.clone(), sealer, clock.clone(), documents)
+            .await
+            .context("cannot load the signing keys")?;
+        keys.spawn_reloader(Duration::from_millis(settings.keys.reload_interval_ms));
+
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.worker_count();
+        let state = web::Data::new(AppState {
+            settings: Arc::new(settings),
+            db: db.clone(),
+            keys: keys.clone(),
+            clock,
+        });
+        let server = serve(listener, state, workers)?;
+        tracing::info!(port, "listening");
+
+        Ok(Application {
+            server,
+            port,
+            keys,
+            db,
+            first_admin_password: seeded.first_admin_password,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn keys(&self) -> Arc<KeyStore> {
+        self.keys.clone()
+    }
+
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
+    /// The password of the `admin` user created on this start, if any; the
+    /// caller shows it once.
+    pub fn take_first_admin_password(&mut self) -> Option<SecretString> {
+        self.first_admin_password.take()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: usize,
+) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            .wrap(from_fn(crate::middleware::request_span))
+            .app_data(state.clone())
+            .route("/healthz", web::get().to(routes::health::show_health))
+            .route("/readyz", web::get().to(routes::health::show_readiness))
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(routes::oidc::discovery::show_discovery),
+            )
+            .route(
+                "/.well-known/oauth-authorization-server",
+                web::get().to(routes::oidc::discovery::show_discovery),
+            )
+            .route(
+                crate::oidc::discovery::JWKS_PATH,
+                web::get().to(routes::oidc::jwks::show_jwks),
+            )
+            .default_service(web::to(crate::error::not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

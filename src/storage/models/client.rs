@@ -1,0 +1,71 @@
+//! The `clients` table: registered relying parties.
+
+use diesel::prelude::*;
+
+use crate::storage::schema::clients;
+use crate::storage::{DbConnection, StorageError};
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = clients)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// `confidential` or `public`.
+    pub client_type: String,
+    /// Keyed SHA-256 of the secret (see `clients::secret`); `None` for public
+    /// clients.
+    pub secret_hash: Option<String>,
+    pub token_endpoint_auth_method: String,
+    /// JSON arrays of strings.
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub grant_types: String,
+    pub response_types: String,
+    /// Space-separated.
+    pub allowed_scopes: String,
+    pub id_token_signed_response_alg: String,
+    pub first_party: bool,
+    pub require_pkce: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("client_type", &self.client_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn insert(conn: &mut DbConnection, client: &Client) -> Result<(), StorageError> {
+        diesel::insert_into(clients::table)
+            .values(client)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut DbConnection, id: &str) -> Result<Client, StorageError> {
+        Ok(clients::table
+            .find(id)
+            .select(Client::as_select())
+            .first(conn)?)
+    }
+
+    pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StorageError> {
+        Ok(clients::table
+            .order(clients::id.asc())
+            .select(Client::as_select())
+            .load(conn)?)
+    }
+
+    pub fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {
+        match diesel::delete(clients::table.find(id)).execute(conn)? {
+            0 => Err(StorageError::NotFound),
+            _ => Ok(()),
+        }
+    }
+}

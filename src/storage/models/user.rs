@@ -1,0 +1,113 @@
+//! The `users` table.
+
+use diesel::prelude::*;
+
+use crate::storage::schema::users;
+use crate::storage::{DbConnection, StorageError};
+
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub username_key: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// An argon2id PHC string; `None` for users who only sign in upstream.
+    pub password_hash: Option<String>,
+    /// JSON array of role names.
+    pub roles: String,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("roles", &self.roles)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// Role names, read from their JSON column.
+    pub fn role_names(&self) -> Result<Vec<String>, StorageError> {
+        serde_json::from_str(&self.roles)
+            .map_err(|_| StorageError::Corrupt(format!("roles of user {}", self.id)))
+    }
+
+    pub fn insert(conn: &mut DbConnection, user: &User) -> Result<(), StorageError> {
+        diesel::insert_into(users::table)
+            .values(user)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn count(conn: &mut DbConnection) -> Result<i64, StorageError> {
+        Ok(users::table.count().get_result(conn)?)
+    }
+
+    pub fn find_by_username_key(conn: &mut DbConnection, key: &str) -> Result<User, StorageError> {
+        Ok(users::table
+            .filter(users::username_key.eq(key))
+            .select(User::as_select())
+            .first(conn)?)
+    }
+
+    pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StorageError> {
+        Ok(users::table
+            .order(users::username_key.asc())
+            .select(User::as_select())
+            .load(conn)?)
+    }
+
+    pub fn set_password_hash(
+        conn: &mut DbConnection,
+        id: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(users::table.find(id))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+            .execute(conn)?;
+        found(updated)
+    }
+
+    pub fn set_disabled(
+        conn: &mut DbConnection,
+        id: &str,
+        disabled: bool,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(users::table.find(id))
+            .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+            .execute(conn)?;
+        found(updated)
+    }
+
+    pub fn set_roles(
+        conn: &mut DbConnection,
+        id: &str,
+        roles: &[String],
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let json =
+            serde_json::to_string(roles).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let updated = diesel::update(users::table.find(id))
+            .set((users::roles.eq(json), users::updated_at.eq(now)))
+            .execute(conn)?;
+        found(updated)
+    }
+}
+
+fn found(updated_rows: usize) -> Result<(), StorageError> {
+    match updated_rows {
+        0 => Err(StorageError::NotFound),
+        _ => Ok(()),
+    }
+}
