@@ -25,7 +25,20 @@ pub struct Seeded {
     pub first_admin_password: Option<SecretString>,
 }
 
-pub async fn prepare_database(db: &Db, sealer: &Sealer, now: i64) -> anyhow::Result<Seeded> {
+/// Whether seeding may create the first admin: only the server's own start
+/// does, so an operator who creates users from the CLI first gets none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstAdmin {
+    Create,
+    Skip,
+}
+
+pub async fn prepare_database(
+    db: &Db,
+    sealer: &Sealer,
+    now: i64,
+    first_admin: FirstAdmin,
+) -> anyhow::Result<Seeded> {
     let target = db.target().clone();
     let sealer = sealer.clone();
     let seeded = db
@@ -33,7 +46,10 @@ pub async fn prepare_database(db: &Db, sealer: &Sealer, now: i64) -> anyhow::Res
             migrate::with_startup_lock(conn, &target, |conn| {
                 let migrations_applied = migrate::run_pending(conn)?;
                 let keys_created = keys::ensure_initial_keys(conn, &sealer, now)?;
-                let first_admin_password = crate::users::create_first_admin(conn, now)?;
+                let first_admin_password = match first_admin {
+                    FirstAdmin::Create => crate::users::create_first_admin(conn, now)?,
+                    FirstAdmin::Skip => None,
+                };
                 Ok::<_, BootstrapError>(Seeded {
                     migrations_applied,
                     keys_created,
@@ -56,13 +72,4 @@ pub async fn prepare_database(db: &Db, sealer: &Sealer, now: i64) -> anyhow::Res
         tracing::info!(target: "audit", "created the first admin user");
     }
     Ok(seeded)
-}
-
-/// Applies pending migrations only; for `porteiro migrate` and the CLI.
-pub async fn migrate_only(db: &Db) -> anyhow::Result<usize> {
-    let target = db.target().clone();
-    let applied = db
-        .run(move |conn| migrate::with_startup_lock(conn, &target, migrate::run_pending))
-        .await?;
-    Ok(applied)
 }

@@ -5,6 +5,10 @@ use porteiro::cli::{Cli, Command};
 use porteiro::config::Settings;
 
 fn main() -> ExitCode {
+    // Initialise OpenSSL first, without its exit-time cleanup: libpq and the
+    // connection pool's threads may still be inside OpenSSL when `main`
+    // returns, and the cleanup would pull it from under them (a crash on exit).
+    openssl::init();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,

@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::SecretString;
 
+use crate::bootstrap::FirstAdmin;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KeyStore, Sealer};
@@ -38,9 +39,21 @@ pub struct Application {
 
 impl Application {
     /// Opens the database, migrates and seeds it, loads the keys and binds
-    /// the listener. The server runs once [`Application::run_until_stopped`]
-    /// is awaited.
+    /// `listen`. The server runs once [`Application::run_until_stopped`] is
+    /// awaited.
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        Self::build_on(listener, settings, clock).await
+    }
+
+    /// As [`Application::build`], on a listener bound by the caller (tests
+    /// bind port 0 first, so the issuer can name the port).
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: Settings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Application> {
         let secret = settings.resolve_server_secret()?;
         if let Some(path) = &secret.generated_at {
             tracing::warn!(
@@ -49,18 +62,18 @@ impl Application {
             );
         }
         let secret = ServerSecret::new(secret.secret);
-        let db = Db::connect(settings.database_target()?, &settings.database)?;
+        let db = connect(&settings).await?;
 
         let sealer = Sealer::new(&secret);
-        let seeded = crate::bootstrap::prepare_database(&db, &sealer, clock.now()).await?;
+        let seeded =
+            crate::bootstrap::prepare_database(&db, &sealer, clock.now(), FirstAdmin::Create)
+                .await?;
         let documents = Arc::new(DiscoveryDocument::new(&settings.issuer));
         let keys = KeyStore::load(db.clone(), sealer, clock.clone(), documents)
             .await
             .context("cannot load the signing keys")?;
         keys.spawn_reloader(Duration::from_millis(settings.keys.reload_interval_ms));
 
-        let listener = TcpListener::bind(&settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
         let state = web::Data::new(AppState {
@@ -89,6 +102,11 @@ impl Application {
         self.keys.clone()
     }
 
+    /// Stops the server from outside, as SIGTERM would.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn db(&self) -> Db {
         self.db.clone()
     }
@@ -103,6 +121,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Opens the pool on the blocking pool: it waits for its first connections.
+async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let target = settings.database_target()?;
+    let pool_settings = settings.database.clone();
+    tokio::task::spawn_blocking(move || Db::connect(target, &pool_settings))
+        .await
+        .context("the database connection task stopped")?
 }
 
 fn serve(

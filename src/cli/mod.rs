@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::bootstrap::{FirstAdmin, Seeded, prepare_database};
+use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::config::{ConfigError, Settings};
+use crate::keys::Sealer;
+use crate::secret::ServerSecret;
 use crate::storage::Db;
 
 #[derive(Debug, Parser)]
@@ -55,7 +58,18 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error("{0:#}")]
-    Failed(#[from] anyhow::Error),
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CliError {
+    /// A setting found bad only while starting (an unreadable secret file)
+    /// is still a configuration error, and exits as one.
+    fn from(error: anyhow::Error) -> Self {
+        match error.downcast::<ConfigError>() {
+            Ok(config) => CliError::Config(config),
+            Err(other) => CliError::Failed(other),
+        }
+    }
 }
 
 impl CliError {
@@ -73,9 +87,8 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), CliError> {
     match command {
         Command::Serve => serve(settings, clock).await,
         Command::Migrate => {
-            let db = connect(&settings)?;
-            let applied = crate::bootstrap::migrate_only(&db).await?;
-            println!("applied {applied} migration(s)");
+            let seeded = prepare(&settings).await?.1;
+            println!("applied {} migration(s)", seeded.migrations_applied);
             Ok(())
         }
         Command::User(command) => user::run(command, &settings, clock).await,
@@ -102,18 +115,18 @@ async fn serve(settings: Settings, clock: SharedClock) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(e.into()))
 }
 
-/// The database, migrated, for commands other than `serve`.
-async fn prepared_db(settings: &Settings) -> Result<Db, CliError> {
-    let db = connect(settings)?;
-    crate::bootstrap::migrate_only(&db).await?;
-    Ok(db)
+/// The database, migrated and holding signing keys, as `serve` would leave
+/// it, so commands run before the first start see the same state.
+async fn prepare(settings: &Settings) -> Result<(Db, Seeded), CliError> {
+    let secret = ServerSecret::new(settings.resolve_server_secret()?.secret);
+    let db = Db::connect(settings.database_target()?, &settings.database)?;
+    let now = SystemClock.now();
+    let seeded = prepare_database(&db, &Sealer::new(&secret), now, FirstAdmin::Skip).await?;
+    Ok((db, seeded))
 }
 
-fn connect(settings: &Settings) -> Result<Db, CliError> {
-    Ok(Db::connect(
-        settings.database_target()?,
-        &settings.database,
-    )?)
+async fn prepared_db(settings: &Settings) -> Result<Db, CliError> {
+    Ok(prepare(settings).await?.0)
 }
 
 /// Pads each column to its widest cell.
