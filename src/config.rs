@@ -464,7 +464,16 @@ impl ResolvedSecret {
 fn development_secret(data_dir: &Path) -> Result<ResolvedSecret, ConfigError> {
     let path = data_dir.join("server_secret");
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        return ResolvedSecret::configured(existing.trim(), "server_secret_file");
+        return ResolvedSecret::configured(existing.trim(), "data_dir").map_err(|error| {
+            ConfigError::new(
+                "data_dir",
+                format!(
+                    "the development secret in {}: {}",
+                    path.display(),
+                    error.problem
+                ),
+            )
+        });
     }
 
     let unwritable = |error: std::io::Error| {

@@ -146,20 +146,20 @@ fn serve(
             )
             .wrap(from_fn(crate::middleware::request_span))
             .app_data(state.clone())
-            .route("/healthz", web::get().to(routes::health::show_health))
-            .route("/readyz", web::get().to(routes::health::show_readiness))
-            .route(
-                "/.well-known/openid-configuration",
-                web::get().to(routes::oidc::discovery::show_discovery),
+            .service(web::resource("/healthz").get(routes::health::show_health))
+            .service(web::resource("/readyz").get(routes::health::show_readiness))
+            .service(
+                web::resource("/.well-known/openid-configuration")
+                    .get(routes::oidc::discovery::show_discovery),
             )
-            .route(
-                "/.well-known/oauth-authorization-server",
-                web::get().to(routes::oidc::discovery::show_discovery),
+            .service(
+                web::resource("/.well-known/oauth-authorization-server")
+                    .get(routes::oidc::discovery::show_discovery),
             )
-            .route(
-                crate::oidc::discovery::JWKS_PATH,
-                web::get().to(routes::oidc::jwks::show_jwks),
+            .service(
+                web::resource(crate::oidc::discovery::JWKS_PATH).get(routes::oidc::jwks::show_jwks),
             )
+            // Resources answer 405 to other methods; unknown paths get a JSON 404.
             .default_service(web::to(crate::error::not_found))
     })
     .workers(workers)

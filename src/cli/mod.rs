@@ -100,15 +100,16 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), CliError> {
 async fn serve(settings: Settings, clock: SharedClock) -> Result<(), CliError> {
     use secrecy::ExposeSecret;
 
-    let issuer = settings.issuer.clone();
     let mut app = crate::startup::Application::build(settings, clock).await?;
     if let Some(password) = app.take_first_admin_password() {
-        // Standard output, never the log: the person starting the server
-        // reads it once, and log shipping never sees it.
+        // Standard output, not the log: logs (standard error) are often
+        // shipped and kept, and this line must be read once and forgotten.
+        // Under a container runtime standard output is kept too; changing
+        // the password after the first sign-in closes that window.
         println!("Created the first admin user.");
         println!("  username: admin");
         println!("  password: {}", password.expose_secret());
-        println!("Sign in at {issuer}/admin and change it; it is not shown again.");
+        println!("It is not shown again; change it with `porteiro user set-password admin`.");
     }
     app.run_until_stopped()
         .await
@@ -118,7 +119,14 @@ async fn serve(settings: Settings, clock: SharedClock) -> Result<(), CliError> {
 /// The database, migrated and holding signing keys, as `serve` would leave
 /// it, so commands run before the first start see the same state.
 async fn prepare(settings: &Settings) -> Result<(Db, Seeded), CliError> {
-    let secret = ServerSecret::new(settings.resolve_server_secret()?.secret);
+    let resolved = settings.resolve_server_secret()?;
+    if let Some(path) = &resolved.generated_at {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a development server secret; set server_secret or server_secret_file in production"
+        );
+    }
+    let secret = ServerSecret::new(resolved.secret);
     let db = Db::connect(settings.database_target()?, &settings.database)?;
     let now = SystemClock.now();
     let seeded = prepare_database(&db, &Sealer::new(&secret), now, FirstAdmin::Skip).await?;

@@ -68,6 +68,7 @@ impl Clients {
             }
             other => other?,
         }
+        tracing::info!(target: "audit", client_id = %client.id, "client registered");
         let shown = secret.map(|s| s.expose().to_owned());
         Ok(RegisteredClient::from_stored(&client, shown))
     }
@@ -92,9 +93,11 @@ impl Clients {
     pub async fn delete(&self, id: &str) -> Result<(), ClientError> {
         let wanted = id.to_owned();
         match self.db.run(move |conn| Client::delete(conn, &wanted)).await {
-            Err(StorageError::NotFound) => Err(ClientError::NotFound(id.to_owned())),
-            other => Ok(other?),
+            Err(StorageError::NotFound) => return Err(ClientError::NotFound(id.to_owned())),
+            other => other?,
         }
+        tracing::info!(target: "audit", client_id = %id, "client deleted");
+        Ok(())
     }
 }
 

@@ -71,9 +71,11 @@ impl Users {
         let row = user.clone();
         let inserted = self.db.run(move |conn| User::insert(conn, &row)).await;
         match inserted {
-            Err(StorageError::Conflict) => Err(UserError::UsernameTaken(user.username)),
-            other => other.map(|()| user).map_err(UserError::from),
+            Err(StorageError::Conflict) => return Err(UserError::UsernameTaken(user.username)),
+            other => other?,
         }
+        tracing::info!(target: "audit", user_id = %user.id, "user created");
+        Ok(user)
     }
 
     pub async fn list(&self) -> Result<Vec<User>, UserError> {
@@ -99,20 +101,26 @@ impl Users {
     ) -> Result<(), UserError> {
         let user = self.find(username).await?;
         let hash = self.hasher.hash(password).await?;
+
         let now = self.clock.now();
-        Ok(self
-            .db
-            .run(move |conn| User::set_password_hash(conn, &user.id, &hash, now))
-            .await?)
+        let id = user.id.clone();
+        self.db
+            .run(move |conn| User::set_password_hash(conn, &id, &hash, now))
+            .await?;
+        tracing::info!(target: "audit", user_id = %user.id, "password set");
+        Ok(())
     }
 
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), UserError> {
         let user = self.find(username).await?;
+
         let now = self.clock.now();
-        Ok(self
-            .db
-            .run(move |conn| User::set_disabled(conn, &user.id, disabled, now))
-            .await?)
+        let id = user.id.clone();
+        self.db
+            .run(move |conn| User::set_disabled(conn, &id, disabled, now))
+            .await?;
+        tracing::info!(target: "audit", user_id = %user.id, disabled, "user status changed");
+        Ok(())
     }
 
     /// Adds or removes one role; returns the roles after the change.
@@ -131,10 +139,11 @@ impl Users {
         }
 
         let now = self.clock.now();
-        let stored = roles.clone();
+        let (id, stored) = (user.id.clone(), roles.clone());
         self.db
-            .run(move |conn| User::set_roles(conn, &user.id, &stored, now))
+            .run(move |conn| User::set_roles(conn, &id, &stored, now))
             .await?;
+        tracing::info!(target: "audit", user_id = %user.id, roles = ?roles, "roles changed");
         Ok(roles)
     }
 }
