@@ -1,0 +1,207 @@
+//! How fast Porteiro serves its public documents next to a bare actix-web
+//! handler, how soon it is ready after a start, and how much memory it holds.
+//!
+//! Run with `cargo bench --bench serve`; it needs `wrk` and sends traffic to
+//! 127.0.0.1 only. Prints a table, then one JSON line for machines. These
+//! environment variables change the run:
+//!
+//! - `PORTEIRO_BENCH_DURATION`: each wrk run, in wrk's syntax (default `10s`)
+//! - `PORTEIRO_BENCH_CONNECTIONS`: open connections (default 32)
+//! - `PORTEIRO_BENCH_THREADS`: wrk threads (default 2)
+//! - `PORTEIRO_BENCH_STARTS`: timed restarts on the existing database (default 5)
+
+mod bare;
+mod http;
+mod porteiro;
+mod report;
+mod wrk;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use bare::BareServer;
+use porteiro::{Porteiro, Site};
+use report::{Measured, Results};
+use wrk::Load;
+
+/// Porteiro's endpoints under load; add a path here to measure it too.
+const PORTEIRO_PATHS: &[&str] = &["/jwks.json", "/.well-known/openid-configuration"];
+
+/// Wait after readiness before reading idle memory, so start-up work (the
+/// key reloader's first tick, pool connections) has settled.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// A short run before each measured one, so the measured run starts on open
+/// connections and warm caches.
+const WARM_UP: &str = "1s";
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct BenchSettings {
+    load: Load,
+    starts: usize,
+    /// Porteiro runs one worker per core; the bare server gets the same.
+    workers: usize,
+}
+
+/// An endpoint to put under load.
+struct Target {
+    name: String,
+    addr: SocketAddr,
+    path: String,
+}
+
+fn main() -> ExitCode {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and
+    // gets a quick check of the wrk parser instead of minutes of load.
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let outcome = if benching { run() } else { wrk::self_check() };
+
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("serve bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    wrk::ensure_installed()?;
+    let settings = BenchSettings::from_env()?;
+
+    let bare = measure_bare(&settings)?;
+
+    let site = Site::new()?;
+    let first = site.start().context("first start")?;
+    let first_ready = first.ready_after;
+    first.stop()?;
+    let restarts_ready = time_restarts(&site, settings.starts)?;
+
+    let server = site.start()?;
+    thread::sleep(SETTLE);
+    let idle_rss_kib = server.status_kib("VmRSS")?;
+    let porteiro = measure(&settings.load, &porteiro_targets(&server))?;
+    let peak_rss_kib = server.status_kib("VmHWM")?;
+    server.stop()?;
+
+    report::print(&Results {
+        load: settings.load,
+        workers: settings.workers,
+        bare,
+        porteiro,
+        first_ready,
+        restarts_ready,
+        idle_rss_kib,
+        peak_rss_kib,
+    });
+    Ok(())
+}
+
+impl BenchSettings {
+    fn from_env() -> anyhow::Result<BenchSettings> {
+        let connections: usize = env_or("PORTEIRO_BENCH_CONNECTIONS", 32)?;
+        let threads: usize = env_or("PORTEIRO_BENCH_THREADS", 2)?;
+        let starts = env_or("PORTEIRO_BENCH_STARTS", 5)?;
+        if connections == 0 || threads == 0 || starts == 0 {
+            bail!("PORTEIRO_BENCH_CONNECTIONS, _THREADS and _STARTS must be at least 1");
+        }
+
+        let load = Load {
+            // wrk refuses more threads than connections.
+            threads: threads.min(connections),
+            connections,
+            duration: env_or("PORTEIRO_BENCH_DURATION", "10s".to_owned())?,
+        };
+        let workers = thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(BenchSettings {
+            load,
+            starts,
+            workers,
+        })
+    }
+}
+
+fn env_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name}={text} is not a valid value")),
+        Err(_) => Ok(default),
+    }
+}
+
+fn measure_bare(settings: &BenchSettings) -> anyhow::Result<Measured> {
+    let server = BareServer::spawn(settings.workers)?;
+    let target = Target {
+        name: "bare actix-web handler".to_owned(),
+        addr: server.addr,
+        path: "/".to_owned(),
+    };
+
+    let measured = measure(&settings.load, std::slice::from_ref(&target))?;
+
+    server.stop()?;
+    measured.into_iter().next().context("no bare measurement")
+}
+
+fn porteiro_targets(server: &Porteiro) -> Vec<Target> {
+    PORTEIRO_PATHS
+        .iter()
+        .map(|path| Target {
+            name: (*path).to_owned(),
+            addr: server.addr(),
+            path: (*path).to_owned(),
+        })
+        .collect()
+}
+
+/// Times each start on the existing database, stopping it before the next.
+fn time_restarts(site: &Site, starts: usize) -> anyhow::Result<Vec<Duration>> {
+    (0..starts)
+        .map(|_| {
+            let server = site.start()?;
+            let ready_after = server.ready_after;
+            server.stop()?;
+            Ok(ready_after)
+        })
+        .collect()
+}
+
+/// Puts each target under the same load, one after the other.
+fn measure(load: &Load, targets: &[Target]) -> anyhow::Result<Vec<Measured>> {
+    let warm_up = Load {
+        duration: WARM_UP.to_owned(),
+        ..load.clone()
+    };
+    targets
+        .iter()
+        .map(|target| {
+            // A 404 served fast is no measurement of the endpoint.
+            let status = http::get_status(target.addr, &target.path, CHECK_TIMEOUT)
+                .with_context(|| format!("cannot reach {}", target.url()))?;
+            if status != 200 {
+                bail!("{} answered {status}, not 200", target.url());
+            }
+
+            wrk::run(&warm_up, &target.url())?;
+            let wrk = wrk::run(load, &target.url())?;
+            Ok(Measured {
+                name: target.name.clone(),
+                wrk,
+            })
+        })
+        .collect()
+}
+
+impl Target {
+    fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+}
