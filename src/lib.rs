@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod keys;
 pub mod middleware;
 pub mod oidc;

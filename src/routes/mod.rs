@@ -1,8 +1,10 @@
 //! Thin HTTP handlers: parse, call the domain, respond. The route table is in
 //! `startup.rs`.
 
+pub mod assets;
 pub mod health;
 pub mod oidc;
+pub mod pages;
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
