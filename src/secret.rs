@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 pub enum KeyPurpose {
     SigningKeySeal,
     ClientSecretHash,
+    Csrf,
 }
 
 impl KeyPurpose {
@@ -23,6 +24,7 @@ impl KeyPurpose {
         match self {
             KeyPurpose::SigningKeySeal => b"porteiro/signing-key-seal/v1",
             KeyPurpose::ClientSecretHash => b"porteiro/client-secret-hash/v1",
+            KeyPurpose::Csrf => b"porteiro/csrf/v1",
         }
     }
 }
@@ -80,4 +82,11 @@ pub fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// The stored form of a random bearer value we issue (a code, a refresh
+/// token, a session id): SHA-256, hex. The values carry 256 random bits, so a
+/// fast unkeyed hash is enough to make a database dump useless.
+pub fn token_hash(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
 }

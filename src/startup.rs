@@ -12,13 +12,16 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::bootstrap::FirstAdmin;
+use crate::clients::SecretHasher;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KeyStore, Sealer};
+use crate::middleware::csrf::CsrfKey;
 use crate::oidc::discovery::DiscoveryDocument;
 use crate::routes;
 use crate::secret::ServerSecret;
 use crate::storage::Db;
+use crate::users::PasswordHasher;
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -27,6 +30,16 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<KeyStore>,
     pub clock: SharedClock,
+    pub passwords: PasswordHasher,
+    pub client_secrets: SecretHasher,
+    pub csrf: CsrfKey,
+}
+
+impl AppState {
+    /// Cookies get `Secure` and the `__Host-` prefix when the issuer is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.settings.issuer.starts_with("https://")
+    }
 }
 
 pub struct Application {
@@ -77,6 +90,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
         let state = web::Data::new(AppState {
+            passwords: PasswordHasher::new(settings.hash_concurrency()),
+            client_secrets: SecretHasher::new(&secret),
+            csrf: CsrfKey::new(&secret),
             settings: Arc::new(settings),
             db: db.clone(),
             keys: keys.clone(),
@@ -146,19 +162,7 @@ fn serve(
             )
             .wrap(from_fn(crate::middleware::request_span))
             .app_data(state.clone())
-            .service(web::resource("/healthz").get(routes::health::show_health))
-            .service(web::resource("/readyz").get(routes::health::show_readiness))
-            .service(
-                web::resource("/.well-known/openid-configuration")
-                    .get(routes::oidc::discovery::show_discovery),
-            )
-            .service(
-                web::resource("/.well-known/oauth-authorization-server")
-                    .get(routes::oidc::discovery::show_discovery),
-            )
-            .service(
-                web::resource(crate::oidc::discovery::JWKS_PATH).get(routes::oidc::jwks::show_jwks),
-            )
+            .configure(routes)
             // Resources answer 405 to other methods; unknown paths get a JSON 404.
             .default_service(web::to(crate::error::not_found))
     })
@@ -167,4 +171,31 @@ fn serve(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Every endpoint.
+fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::oidc::discovery::{AUTHORIZE_PATH, JWKS_PATH, TOKEN_PATH, USERINFO_PATH};
+    use routes::oidc::{authorization_response, authorize, discovery, jwks, token, userinfo};
+
+    cfg.service(web::resource("/healthz").get(routes::health::show_health))
+        .service(web::resource("/readyz").get(routes::health::show_readiness))
+        .service(web::resource("/.well-known/openid-configuration").get(discovery::show_discovery))
+        .service(web::resource("/.well-known/oauth-authorization-server").get(discovery::show_discovery))
+        .service(web::resource(JWKS_PATH).get(jwks::show_jwks))
+        .service(web::resource(AUTHORIZE_PATH).get(authorize::authorize).post(authorize::authorize))
+        .service(web::resource("/login").get(routes::login::login_form).post(routes::login::login))
+        .service(web::resource("/consent").get(routes::consent::consent_form).post(routes::consent::consent))
+        .service(web::resource(TOKEN_PATH).post(token::issue_token))
+        .service(
+            web::resource(USERINFO_PATH)
+                .get(userinfo::show_userinfo)
+                .post(userinfo::show_userinfo)
+                .route(web::method(actix_web::http::Method::OPTIONS).to(userinfo::userinfo_preflight)),
+        )
+        .service(web::resource(routes::assets::STYLESHEET_PATH).get(routes::assets::show_stylesheet))
+        .service(
+            web::resource(authorization_response::FORM_POST_SCRIPT_PATH)
+                .get(authorization_response::show_form_post_script),
+        );
 }

@@ -2,7 +2,7 @@
 
 use actix_web::web::Bytes;
 use josekit::jwk::Jwk;
-use josekit::jws::{JwsHeader, JwsSigner};
+use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier};
 
 use super::{KeyError, PublishedDocuments, Sealer, SigningAlg};
 use crate::storage::models::signing_key::SigningKeyRow;
@@ -45,6 +45,7 @@ pub struct LoadedKey {
     pub activates_at: i64,
     pub retires_at: Option<i64>,
     signer: Box<dyn JwsSigner>,
+    verifier: Box<dyn JwsVerifier>,
 }
 
 impl LoadedKey {
@@ -167,6 +168,44 @@ impl KeySet {
     }
 }
 
+/// Why a token we are asked to trust is not ours.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("the token is not a compact JWS")]
+    Malformed,
+    #[error("the token names no key of ours")]
+    UnknownKey,
+    #[error("the token's algorithm is not its key's")]
+    WrongAlgorithm,
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+impl KeySet {
+    /// Verifies a JWS signed by one of our published keys. The key is found
+    /// by `kid` and its own algorithm is used: the header's `alg` must match
+    /// it, so `none` or HS256 keyed with a public key never pass (RFC 8725
+    /// section 3.1).
+    pub fn verify(&self, token: &str) -> Result<(Vec<u8>, JwsHeader), VerifyError> {
+        let header = decode_header(token).ok_or(VerifyError::Malformed)?;
+        let kid = header.get("kid").and_then(|k| k.as_str()).ok_or(VerifyError::UnknownKey)?;
+        let key = self.keys.iter().find(|k| k.kid == kid).ok_or(VerifyError::UnknownKey)?;
+        if header.get("alg").and_then(|a| a.as_str()) != Some(key.alg.as_str()) {
+            return Err(VerifyError::WrongAlgorithm);
+        }
+
+        josekit::jws::deserialize_compact(token, key.verifier.as_ref()).map_err(|_| VerifyError::BadSignature)
+    }
+}
+
+fn decode_header(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use base64::Engine;
+
+    let encoded = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 fn load_key(
     row: &SigningKeyRow,
     sealer: &Sealer,
@@ -182,6 +221,7 @@ fn load_key(
         .signer(&der, &row.kid)
         .map_err(|e| unusable(e.to_string()))?;
     let public = Jwk::from_bytes(row.public_jwk.as_bytes()).map_err(|e| unusable(e.to_string()))?;
+    let verifier = alg.verifier(&public).map_err(|e| unusable(e.to_string()))?;
 
     let key = LoadedKey {
         kid: row.kid.clone(),
@@ -189,6 +229,7 @@ fn load_key(
         activates_at: row.activates_at,
         retires_at: row.retires_at,
         signer,
+        verifier,
     };
     Ok((key, serde_json::Value::Object(public.as_ref().clone())))
 }

@@ -17,7 +17,7 @@ use arc_swap::ArcSwap;
 use tracing::Instrument;
 
 pub use algorithm::{SigningAlg, UnsupportedAlg};
-pub use keyset::{KeySet, KeyState, LoadedKey};
+pub use keyset::{KeySet, KeyState, LoadedKey, VerifyError};
 pub use rotation::{ensure_initial_keys, rotate};
 pub use seal::{SealError, Sealer};
 

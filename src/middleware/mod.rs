@@ -1,5 +1,6 @@
 //! Request-wide concerns wrapped around every route.
 
+pub mod csrf;
 pub mod request_span;
 
 pub use request_span::{RequestId, request_span};

@@ -7,6 +7,9 @@ use crate::keys::{PublishedDocuments, SigningAlg};
 
 /// Paths of the endpoints, relative to the issuer.
 pub const JWKS_PATH: &str = "/jwks.json";
+pub const AUTHORIZE_PATH: &str = "/authorize";
+pub const TOKEN_PATH: &str = "/token";
+pub const USERINFO_PATH: &str = "/userinfo";
 
 #[derive(Debug, Clone)]
 pub struct DiscoveryDocument {
@@ -24,17 +27,27 @@ impl DiscoveryDocument {
 impl PublishedDocuments for DiscoveryDocument {
     fn discovery(&self, algs: &[SigningAlg]) -> serde_json::Value {
         let algs: Vec<&str> = algs.iter().map(|a| a.as_str()).collect();
+        let issuer = &self.issuer;
         serde_json::json!({
-            "issuer": self.issuer,
-            "jwks_uri": format!("{}{JWKS_PATH}", self.issuer),
-            // Known shortcoming: the authorization and token endpoints do not
-            // exist yet, so they are not named and no response type is offered.
-            // OpenID Connect Discovery requires both endpoints and a non-empty
-            // list here; advertising endpoints that answer 404 would be worse.
-            // docs/LIMITATIONS.md lists this until the code flow lands.
-            "response_types_supported": [],
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
+            "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+            "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
+            "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algs,
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": crate::oidc::claims::SUPPORTED_CLAIMS,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "authorization_response_iss_parameter_supported": true,
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
         })
     }
 }

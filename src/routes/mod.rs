@@ -2,7 +2,9 @@
 //! `startup.rs`.
 
 pub mod assets;
+pub mod consent;
 pub mod health;
+pub mod login;
 pub mod oidc;
 pub mod pages;
 

@@ -115,7 +115,35 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
 }
 
+/// The password every test user gets from [`TestApp::create_user`].
+pub const TEST_PASSWORD: &str = "a long test password";
+
 impl TestApp {
+    /// Creates a user with [`TEST_PASSWORD`].
+    pub async fn create_user(&self, username: &str) -> porteiro::storage::models::user::User {
+        use porteiro::users::{NewUser, PasswordHasher, Users};
+
+        let users = Users::new(self.db.clone(), PasswordHasher::new(2), self.clock.clone());
+        let new = NewUser {
+            username: porteiro::domain::Username::parse(username).expect("a valid username"),
+            password: Some(SecretString::from(TEST_PASSWORD.to_owned())),
+            name: Some(format!("{username} Example")),
+            email: Some(format!("{}@example.test", username.to_lowercase())),
+            roles: vec![porteiro::domain::Role::parse("reader").expect("a valid role")],
+        };
+        users.create(new).await.expect("the user is created")
+    }
+
+    /// Registers a client from RFC 7591 metadata.
+    pub async fn register_client(&self, metadata: serde_json::Value) -> porteiro::clients::RegisteredClient {
+        use porteiro::clients::{ClientMetadata, Clients, SecretHasher};
+        use porteiro::secret::ServerSecret;
+
+        let metadata: ClientMetadata = serde_json::from_value(metadata).expect("client metadata");
+        let hasher = SecretHasher::new(&ServerSecret::new(SecretString::from(TEST_SECRET.to_owned())));
+        Clients::new(self.db.clone(), hasher, self.clock.clone()).register(&metadata).await.expect("the client registers")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.address))

@@ -1,10 +1,13 @@
 //! Integration tests: the real server on a random port, its own database
 //! (SQLite, or PostgreSQL when `PORTEIRO_TEST_DATABASE_URL` is set), HTTP.
 
+mod browser;
 mod cli;
+mod code_flow;
 mod discovery;
 mod health;
 mod helpers;
 mod keys;
+mod relying_party;
 mod startup_errors;
 mod storage;

@@ -1,4 +1,8 @@
 //! Endpoints of the OpenID Connect and OAuth 2.0 protocols.
 
+pub mod authorization_response;
+pub mod authorize;
 pub mod discovery;
 pub mod jwks;
+pub mod token;
+pub mod userinfo;

@@ -1,5 +1,22 @@
 //! One file per table, each holding that table's queries.
 
+pub mod authorization_code;
+pub mod authorization_request;
 pub mod client;
+pub mod consent;
+pub mod login_throttle;
+pub mod refresh_token;
+pub mod revoked_access_token;
+pub mod session;
 pub mod signing_key;
 pub mod user;
+
+use super::StorageError;
+
+/// `Ok` when an update touched a row, `NotFound` otherwise.
+pub(crate) fn found(updated_rows: usize) -> Result<(), StorageError> {
+    match updated_rows {
+        0 => Err(StorageError::NotFound),
+        _ => Ok(()),
+    }
+}

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::storage::schema::users;
+use super::found;
 use crate::storage::{DbConnection, StorageError};
 
 #[derive(Queryable, Selectable, Insertable, Clone)]
@@ -50,6 +51,10 @@ impl User {
 
     pub fn count(conn: &mut DbConnection) -> Result<i64, StorageError> {
         Ok(users::table.count().get_result(conn)?)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: &str) -> Result<User, StorageError> {
+        Ok(users::table.find(id).select(User::as_select()).first(conn)?)
     }
 
     pub fn find_by_username_key(conn: &mut DbConnection, key: &str) -> Result<User, StorageError> {
@@ -102,12 +107,5 @@ impl User {
             .set((users::roles.eq(json), users::updated_at.eq(now)))
             .execute(conn)?;
         found(updated)
-    }
-}
-
-fn found(updated_rows: usize) -> Result<(), StorageError> {
-    match updated_rows {
-        0 => Err(StorageError::NotFound),
-        _ => Ok(()),
     }
 }

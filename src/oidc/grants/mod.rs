@@ -1,0 +1,190 @@
+//! The token endpoint's grants, one file each, behind [`exchange`].
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ErrorCode, OAuthError};
+use super::tokens::{Grant, Minter};
+use crate::config::Settings;
+use crate::keys::{KeyStore, SigningAlg};
+use crate::storage::models::client::Client;
+use crate::storage::models::refresh_token::RefreshTokenRow;
+use crate::storage::{Db, DbConnection, StorageError};
+
+/// The token request's parameters, besides client authentication.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// The successful response (RFC 6749 section 5.1).
+#[derive(Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// What every grant needs.
+pub struct GrantContext<'a> {
+    pub db: &'a Db,
+    pub keys: &'a KeyStore,
+    pub settings: &'a Settings,
+    pub now: i64,
+}
+
+/// Runs the grant the form names for an authenticated `client`.
+pub async fn exchange(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+    let grant_type = form.grant_type.as_deref().unwrap_or_default();
+    let known = ["authorization_code", "refresh_token", "client_credentials"];
+    if !known.contains(&grant_type) {
+        let description = if grant_type.is_empty() { "grant_type is required" } else { "unsupported grant_type" };
+        let code = if grant_type.is_empty() { ErrorCode::InvalidRequest } else { ErrorCode::UnsupportedGrantType };
+        return Err(OAuthError::new(code, description));
+    }
+    if !client_grants(client).iter().any(|g| g == grant_type) {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use this grant"));
+    }
+
+    match grant_type {
+        "authorization_code" => authorization_code::redeem(ctx, client, form).await,
+        "refresh_token" => refresh_token::refresh(ctx, client, form).await,
+        _ => client_credentials::issue(ctx, client, form).await,
+    }
+}
+
+fn client_grants(client: &Client) -> Vec<String> {
+    serde_json::from_str(&client.grant_types).unwrap_or_default()
+}
+
+pub(super) fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+pub(super) fn server_error(error: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %error, "token request failed");
+    OAuthError::new(ErrorCode::ServerError, "the server failed to handle the request")
+}
+
+impl From<StorageError> for OAuthError {
+    fn from(error: StorageError) -> Self {
+        server_error(error)
+    }
+}
+
+/// Mints the access token, the ID token when `openid` was granted, and a
+/// refresh token (a new family, or the next of `family`) when the client
+/// may refresh.
+pub(super) async fn mint(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    grant: &Grant,
+    refresh: Option<NewRefresh>,
+) -> Result<(TokenResponse, IssuedIds), OAuthError> {
+    let minter = Minter { keys: ctx.keys, issuer: &ctx.settings.issuer, now: ctx.now };
+    let access_alg = SigningAlg::parse(&ctx.settings.tokens.access_token_signing_alg).map_err(server_error)?;
+    let lifetime = ctx.settings.tokens.access_token_lifetime_secs;
+    let access = minter.access_token(grant, access_alg, lifetime).map_err(server_error)?;
+
+    let id_token = match (grant.user.is_some(), grant.scopes.contains("openid")) {
+        (true, true) => {
+            let alg = SigningAlg::parse(&client.id_token_signed_response_alg).map_err(server_error)?;
+            Some(minter.id_token(grant, &access.token, alg, ctx.settings.tokens.id_token_lifetime_secs).map_err(server_error)?)
+        }
+        _ => None,
+    };
+    let refresh_token = match refresh {
+        Some(new) => Some(store_refresh_token(ctx, new).await?),
+        None => None,
+    };
+
+    let ids = IssuedIds {
+        access_token_jti: access.jti.clone(),
+        access_token_expires_at: access.expires_at,
+        refresh_family_id: refresh_token.as_ref().map(|(_, family)| family.clone()),
+    };
+    let response = TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: lifetime,
+        scope: grant.scopes.to_string(),
+        refresh_token: refresh_token.map(|(token, _)| token),
+        id_token,
+    };
+    Ok((response, ids))
+}
+
+/// What a token response issued, by id.
+pub(super) struct IssuedIds {
+    pub access_token_jti: String,
+    pub access_token_expires_at: i64,
+    pub refresh_family_id: Option<String>,
+}
+
+/// A refresh token to store: its family (existing or new) and what it grants.
+pub(super) struct NewRefresh {
+    pub family_id: Option<String>,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub sid: String,
+    pub auth_time: i64,
+    pub amr: String,
+}
+
+async fn store_refresh_token(ctx: &GrantContext<'_>, new: NewRefresh) -> Result<(String, String), OAuthError> {
+    let token = crate::secret::random_token(32);
+    let family_id = new.family_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let row = RefreshTokenRow {
+        token_hash: crate::secret::token_hash(&token),
+        family_id: family_id.clone(),
+        client_id: new.client_id,
+        user_id: new.user_id,
+        scope: new.scope,
+        sid: new.sid,
+        auth_time: new.auth_time,
+        amr: new.amr,
+        created_at: ctx.now,
+        expires_at: ctx.now + ctx.settings.tokens.refresh_token_lifetime_secs,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    ctx.db.run(move |conn| RefreshTokenRow::insert(conn, &row)).await?;
+    Ok((token, family_id))
+}
+
+/// Revokes what a stolen or replayed credential issued: the access token by
+/// its `jti` and the refresh family.
+pub(super) fn revoke_issued(
+    conn: &mut DbConnection,
+    jti: Option<(&str, i64)>,
+    family_id: Option<&str>,
+    now: i64,
+) -> Result<(), StorageError> {
+    use crate::storage::models::revoked_access_token::RevokedAccessToken;
+
+    if let Some((jti, expires_at)) = jti {
+        RevokedAccessToken::insert(conn, jti, expires_at, now)?;
+    }
+    if let Some(family) = family_id {
+        RefreshTokenRow::revoke_family(conn, family, now)?;
+    }
+    Ok(())
+}
+
+pub(super) fn amr_list(amr_json: &str) -> Vec<String> {
+    serde_json::from_str(amr_json).unwrap_or_default()
+}

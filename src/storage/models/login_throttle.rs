@@ -1,0 +1,36 @@
+//! The `login_throttles` table: failed sign-ins counted per key (an account
+//! or a client address), in the database so every instance sees them.
+
+use diesel::prelude::*;
+
+use crate::storage::schema::login_throttles;
+use crate::storage::{DbConnection, StorageError};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = login_throttles)]
+#[diesel(treat_none_as_null = true)]
+pub struct LoginThrottle {
+    pub throttle_key: String,
+    pub failures: i32,
+    pub window_started_at: i64,
+    pub locked_until: Option<i64>,
+}
+
+impl LoginThrottle {
+    pub fn find(conn: &mut DbConnection, key: &str) -> Result<Option<LoginThrottle>, StorageError> {
+        Ok(login_throttles::table.find(key).select(LoginThrottle::as_select()).first(conn).optional()?)
+    }
+
+    pub fn save(conn: &mut DbConnection, row: &LoginThrottle) -> Result<(), StorageError> {
+        let updated = diesel::update(login_throttles::table.find(&row.throttle_key)).set(row).execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(login_throttles::table).values(row).execute(conn)?;
+        }
+        Ok(())
+    }
+
+    pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), StorageError> {
+        diesel::delete(login_throttles::table.find(key)).execute(conn)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! The authorization code flow end to end, as a relying party built with the
+//! `openidconnect` crate sees it.
+
+use openidconnect::core::CoreUserInfoClaims;
+use openidconnect::{AccessTokenHash, OAuth2TokenResponse, TokenResponse};
+
+use crate::browser::{Browser, query_param};
+use crate::helpers::{TEST_PASSWORD, TestApp, spawn_app};
+use crate::relying_party::RelyingParty;
+
+async fn complete_flow(app: &TestApp, metadata: serde_json::Value) {
+    // Arrange
+    let user = app.create_user("Alice").await;
+    let rp = RelyingParty::register(app, metadata).await;
+    let browser = Browser::new(&app.address);
+    let attempt = rp.start(&["openid", "profile", "email"]);
+
+    // Act: the person signs in and consents; the relying party redeems the code.
+    let callback = browser.authorize(&attempt.url, "alice", TEST_PASSWORD).await;
+    assert_eq!(query_param(&callback, "state").as_deref(), Some(attempt.state.secret().as_str()));
+    assert_eq!(query_param(&callback, "iss").as_deref(), Some(app.address.as_str()));
+    let code = query_param(&callback, "code").expect("a code");
+    let tokens = rp.exchange(&code, attempt.verifier).await.expect("the code is redeemed");
+
+    // Assert: the crate verifies the ID token against our JWKS.
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = rp.client.id_token_verifier();
+    let claims = id_token.claims(&verifier, &attempt.nonce).expect("the ID token verifies");
+    assert_eq!(claims.subject().as_str(), user.id);
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some("Alice"));
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("alice@example.test"));
+    assert!(claims.auth_time().is_some());
+    let expected_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().expect("a signing algorithm"),
+        id_token.signing_key(&verifier).expect("the signing key"),
+    )
+    .expect("a hash");
+    assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+
+    // Assert: userinfo answers for the access token.
+    let userinfo: CoreUserInfoClaims = rp
+        .client
+        .user_info(tokens.access_token().clone(), None)
+        .expect("a userinfo endpoint")
+        .request_async(&rp.http)
+        .await
+        .expect("userinfo answers");
+    assert_eq!(userinfo.subject().as_str(), user.id);
+    assert_eq!(userinfo.email().map(|e| e.as_str()), Some("alice@example.test"));
+}
+
+#[tokio::test]
+async fn a_confidential_client_completes_the_flow_with_rs256_id_tokens() {
+    let (app, _db) = spawn_app().await;
+
+    complete_flow(&app, serde_json::json!({ "client_name": "Confidential", "grant_types": ["authorization_code", "refresh_token"] })).await;
+}
+
+#[tokio::test]
+async fn a_public_client_completes_the_flow_with_es256_id_tokens() {
+    let (app, _db) = spawn_app().await;
+
+    complete_flow(&app, serde_json::json!({ "token_endpoint_auth_method": "none", "id_token_signed_response_alg": "ES256" })).await;
+}
+
+#[tokio::test]
+async fn a_client_completes_the_flow_with_eddsa_id_tokens() {
+    let (app, _db) = spawn_app().await;
+
+    complete_flow(&app, serde_json::json!({ "token_endpoint_auth_method": "client_secret_post", "id_token_signed_response_alg": "EdDSA" })).await;
+}
