@@ -73,7 +73,7 @@ pub struct KeySettings {
     pub reload_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PasswordSettings {
     /// Password hashes computed at once; 0 means one per core.
@@ -175,14 +175,6 @@ impl Default for KeySettings {
         Self {
             rotation_delay_secs: 3600,
             reload_interval_ms: 5000,
-        }
-    }
-}
-
-impl Default for PasswordSettings {
-    fn default() -> Self {
-        Self {
-            max_concurrent_hashes: 0,
         }
     }
 }
@@ -383,10 +375,7 @@ impl Settings {
     /// development secret in the data directory (created when missing).
     pub fn resolve_server_secret(&self) -> Result<ResolvedSecret, ConfigError> {
         if let Some(secret) = &self.server_secret {
-            return Ok(ResolvedSecret::configured(
-                secret.expose_secret(),
-                "server_secret",
-            )?);
+            return ResolvedSecret::configured(secret.expose_secret(), "server_secret");
         }
         if let Some(path) = &self.server_secret_file {
             let text = std::fs::read_to_string(path).map_err(|error| {
@@ -398,10 +387,7 @@ impl Settings {
                     ),
                 )
             })?;
-            return Ok(ResolvedSecret::configured(
-                text.trim(),
-                "server_secret_file",
-            )?);
+            return ResolvedSecret::configured(text.trim(), "server_secret_file");
         }
         development_secret(&self.data_dir)
     }

@@ -330,7 +330,8 @@ mod tests {
 
     #[test]
     fn each_bad_parameter_gets_its_spec_error() {
-        let cases: Vec<(fn(&mut AuthorizeParams), ErrorCode)> = vec![
+        type Change = fn(&mut AuthorizeParams);
+        let cases: Vec<(Change, ErrorCode)> = vec![
             (|p| p.response_type = Some("token".into()), ErrorCode::UnsupportedResponseType),
             (|p| p.response_type = None, ErrorCode::InvalidRequest),
             (|p| p.scope = Some("openid admin".into()), ErrorCode::InvalidScope),

@@ -67,11 +67,13 @@ impl TestDb {
     /// Settings for a server on this database; `listen` is replaced by the
     /// listener `spawn_app` binds.
     pub fn settings(&self) -> Settings {
-        let mut settings = Settings::default();
-        settings.database_url = self.url.clone();
-        settings.data_dir = self.dir.path().to_path_buf();
-        settings.server_secret = Some(SecretString::from(TEST_SECRET.to_owned()));
-        settings.workers = 1;
+        let mut settings = Settings {
+            database_url: self.url.clone(),
+            data_dir: self.dir.path().to_path_buf(),
+            server_secret: Some(SecretString::from(TEST_SECRET.to_owned())),
+            workers: 1,
+            ..Settings::default()
+        };
         settings.keys.reload_interval_ms = 100;
         settings.database.max_connections = 4;
         settings.log.level = "warn".to_owned();

@@ -1,6 +1,8 @@
 //! Integration tests: the real server on a random port, its own database
 //! (SQLite, or PostgreSQL when `PORTEIRO_TEST_DATABASE_URL` is set), HTTP.
 
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
 mod browser;
 mod cli;
 mod code_flow;
