@@ -8,10 +8,12 @@
 //! - `PORTEIRO_BENCH_DURATION`: each wrk run, in wrk's syntax (default `10s`)
 //! - `PORTEIRO_BENCH_CONNECTIONS`: open connections (default 32)
 //! - `PORTEIRO_BENCH_THREADS`: wrk threads (default 2)
+//! - `PORTEIRO_BENCH_ROUNDS`: runs of each endpoint, taken in turn (default 3)
 //! - `PORTEIRO_BENCH_STARTS`: timed restarts on the existing database (default 5)
 
 mod bare;
 mod http;
+mod measured;
 mod porteiro;
 mod report;
 mod wrk;
@@ -25,8 +27,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use bare::BareServer;
+use measured::Measured;
 use porteiro::{Porteiro, Site};
-use report::{Measured, Results};
+use report::Results;
 use wrk::Load;
 
 /// Porteiro's endpoints under load; add a path here to measure it too.
@@ -44,6 +47,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct BenchSettings {
     load: Load,
+    /// Runs of each target, taken in turn; the report shows their median.
+    rounds: usize,
     starts: usize,
     /// Porteiro runs one worker per core; the bare server gets the same.
     workers: usize,
@@ -75,26 +80,27 @@ fn run() -> anyhow::Result<()> {
     wrk::ensure_installed()?;
     let settings = BenchSettings::from_env()?;
 
-    let bare = measure_bare(&settings)?;
-
+    let bare = BareServer::spawn(settings.workers)?;
     let site = Site::new()?;
-    let first = site.start().context("first start")?;
-    let first_ready = first.ready_after;
-    first.stop()?;
-    let restarts_ready = time_restarts(&site, settings.starts)?;
+    let (first_ready, restarts_ready) = time_starts(&site, settings.starts)?;
 
     let server = site.start()?;
     thread::sleep(SETTLE);
     let idle_rss_kib = server.status_kib("VmRSS")?;
-    let porteiro = measure(&settings.load, &porteiro_targets(&server))?;
+    let mut targets = vec![bare_target(&bare)];
+    targets.extend(porteiro_targets(&server));
+    let mut measured = measure(&settings, &targets)?;
     let peak_rss_kib = server.status_kib("VmHWM")?;
     server.stop()?;
+    bare.stop()?;
 
+    let baseline = measured.remove(0);
     report::print(&Results {
         load: settings.load,
+        rounds: settings.rounds,
         workers: settings.workers,
-        bare,
-        porteiro,
+        baseline,
+        porteiro: measured,
         first_ready,
         restarts_ready,
         idle_rss_kib,
@@ -107,9 +113,10 @@ impl BenchSettings {
     fn from_env() -> anyhow::Result<BenchSettings> {
         let connections: usize = env_or("PORTEIRO_BENCH_CONNECTIONS", 32)?;
         let threads: usize = env_or("PORTEIRO_BENCH_THREADS", 2)?;
+        let rounds = env_or("PORTEIRO_BENCH_ROUNDS", 3)?;
         let starts = env_or("PORTEIRO_BENCH_STARTS", 5)?;
-        if connections == 0 || threads == 0 || starts == 0 {
-            bail!("PORTEIRO_BENCH_CONNECTIONS, _THREADS and _STARTS must be at least 1");
+        if [connections, threads, rounds, starts].contains(&0) {
+            bail!("PORTEIRO_BENCH_CONNECTIONS, _THREADS, _ROUNDS and _STARTS must be at least 1");
         }
 
         let load = Load {
@@ -121,6 +128,7 @@ impl BenchSettings {
         let workers = thread::available_parallelism().map_or(1, |n| n.get());
         Ok(BenchSettings {
             load,
+            rounds,
             starts,
             workers,
         })
@@ -137,18 +145,12 @@ fn env_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     }
 }
 
-fn measure_bare(settings: &BenchSettings) -> anyhow::Result<Measured> {
-    let server = BareServer::spawn(settings.workers)?;
-    let target = Target {
+fn bare_target(server: &BareServer) -> Target {
+    Target {
         name: "bare actix-web handler".to_owned(),
         addr: server.addr,
         path: "/".to_owned(),
-    };
-
-    let measured = measure(&settings.load, std::slice::from_ref(&target))?;
-
-    server.stop()?;
-    measured.into_iter().next().context("no bare measurement")
+    }
 }
 
 fn porteiro_targets(server: &Porteiro) -> Vec<Target> {
@@ -162,42 +164,52 @@ fn porteiro_targets(server: &Porteiro) -> Vec<Target> {
         .collect()
 }
 
-/// Times each start on the existing database, stopping it before the next.
-fn time_restarts(site: &Site, starts: usize) -> anyhow::Result<Vec<Duration>> {
-    (0..starts)
+/// Times the first start, which creates the database, then each restart on
+/// it, stopping every server before the next starts.
+fn time_starts(site: &Site, restarts: usize) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let mut times = (0..=restarts)
         .map(|_| {
             let server = site.start()?;
             let ready_after = server.ready_after;
             server.stop()?;
             Ok(ready_after)
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let first = times.remove(0);
+    Ok((first, times))
 }
 
-/// Puts each target under the same load, one after the other.
-fn measure(load: &Load, targets: &[Target]) -> anyhow::Result<Vec<Measured>> {
+/// Puts the targets under the same load in turn, round after round, so a
+/// change in what else the machine runs falls on all of them alike.
+fn measure(settings: &BenchSettings, targets: &[Target]) -> anyhow::Result<Vec<Measured>> {
+    for target in targets {
+        check_and_warm_up(&settings.load, target)?;
+    }
+
+    let mut measured: Vec<Measured> = targets.iter().map(|t| Measured::new(&t.name)).collect();
+    for _ in 0..settings.rounds {
+        for (target, measured) in targets.iter().zip(&mut measured) {
+            measured.runs.push(wrk::run(&settings.load, &target.url())?);
+        }
+    }
+    Ok(measured)
+}
+
+fn check_and_warm_up(load: &Load, target: &Target) -> anyhow::Result<()> {
+    // A 404 served fast is no measurement of the endpoint.
+    let status = http::get_status(target.addr, &target.path, CHECK_TIMEOUT)
+        .with_context(|| format!("cannot reach {}", target.url()))?;
+    if status != 200 {
+        bail!("{} answered {status}, not 200", target.url());
+    }
+
     let warm_up = Load {
         duration: WARM_UP.to_owned(),
         ..load.clone()
     };
-    targets
-        .iter()
-        .map(|target| {
-            // A 404 served fast is no measurement of the endpoint.
-            let status = http::get_status(target.addr, &target.path, CHECK_TIMEOUT)
-                .with_context(|| format!("cannot reach {}", target.url()))?;
-            if status != 200 {
-                bail!("{} answered {status}, not 200", target.url());
-            }
-
-            wrk::run(&warm_up, &target.url())?;
-            let wrk = wrk::run(load, &target.url())?;
-            Ok(Measured {
-                name: target.name.clone(),
-                wrk,
-            })
-        })
-        .collect()
+    wrk::run(&warm_up, &target.url())?;
+    Ok(())
 }
 
 impl Target {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::wrk::{Load, Wrk};
+use crate::measured::{Measured, median};
+use crate::wrk::Load;
 
 /// Porteiro serves its cached documents at this share of a bare handler's
 /// rate or better: the rest of the gap is its own per-request work.
@@ -18,17 +19,16 @@ const MAX_READY: Duration = Duration::from_millis(100);
 
 const MAX_IDLE_RSS_KIB: u64 = 20 * 1024;
 
-/// One endpoint's figures under load.
-pub struct Measured {
-    pub name: String,
-    pub wrk: Wrk,
-}
+/// A baseline whose runs are further apart than this says more about the
+/// machine than about Porteiro.
+const NOISY_SPREAD: f64 = 0.10;
 
 pub struct Results {
     pub load: Load,
+    pub rounds: usize,
     pub workers: usize,
-    /// The bare handler's rate, the baseline of every ratio.
-    pub bare: Measured,
+    /// The bare handler, the baseline of every ratio.
+    pub baseline: Measured,
     pub porteiro: Vec<Measured>,
     /// The start that created the database and the signing keys.
     pub first_ready: Duration,
@@ -39,13 +39,12 @@ pub struct Results {
 
 impl Results {
     fn ratio(&self, measured: &Measured) -> f64 {
-        measured.wrk.requests_per_sec / self.bare.wrk.requests_per_sec
+        measured.rate() / self.baseline.rate()
     }
 
     fn ready_median(&self) -> Duration {
-        let mut sorted = self.restarts_ready.clone();
-        sorted.sort();
-        sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+        let seconds = self.restarts_ready.iter().map(Duration::as_secs_f64);
+        Duration::from_secs_f64(median(seconds.collect()))
     }
 
     fn ready_max(&self) -> Duration {
@@ -66,35 +65,42 @@ pub fn print(results: &Results) {
 fn print_serving(results: &Results) {
     println!();
     println!(
-        "Serving ({}; {} workers each)",
+        "Serving ({}; {} workers each; median of {} rounds)",
         results.load.describe(),
-        results.workers
+        results.workers,
+        results.rounds,
     );
     println!(
-        "  {:<36} {:>10} {:>9} {:>7} {:>8} {:>7}  result",
-        "endpoint", "req/s", "p99 ms", "errors", "vs bare", "target"
+        "  {:<36} {:>10} {:>8} {:>7} {:>7} {:>8} {:>7}  result",
+        "endpoint", "req/s", "p99 ms", "spread", "errors", "vs bare", "target"
     );
-    print_endpoint(&results.bare, 1.0, "");
+    print_endpoint(&results.baseline, 1.0, "");
 
     for measured in &results.porteiro {
         let ratio = results.ratio(measured);
-        let target = format!(
-            "{:>6.0}%  {}",
-            MIN_RATIO * 100.0,
-            verdict(ratio >= MIN_RATIO)
-        );
+        let pass = verdict(ratio >= MIN_RATIO);
+        let target = format!("{:>6.0}%  {pass}", MIN_RATIO * 100.0);
         print_endpoint(measured, ratio, &target);
+    }
+
+    let spread = results.baseline.spread();
+    if spread > NOISY_SPREAD {
+        println!(
+            "  note: the bare handler's rate varied {:.0}% across rounds; \
+             the machine was busy and the ratios are noisy",
+            spread * 100.0
+        );
     }
 }
 
 fn print_endpoint(measured: &Measured, ratio: f64, target: &str) {
-    let wrk = &measured.wrk;
     println!(
-        "  {:<36} {:>10.0} {:>9.2} {:>7} {:>7.0}% {target}",
+        "  {:<36} {:>10.0} {:>8.2} {:>6.0}% {:>7} {:>7.0}% {target}",
         measured.name,
-        wrk.requests_per_sec,
-        millis(wrk.p99),
-        wrk.failures,
+        measured.rate(),
+        millis(measured.p99()),
+        measured.spread() * 100.0,
+        measured.failures(),
         ratio * 100.0,
     );
 }
@@ -156,13 +162,14 @@ fn to_json(results: &Results) -> serde_json::Value {
     let endpoint = |measured: &Measured| {
         json!({
             "name": measured.name,
-            "requests_per_sec": measured.wrk.requests_per_sec,
-            "p99_ms": millis(measured.wrk.p99),
-            "errors": measured.wrk.failures,
+            "requests_per_sec": measured.rate(),
+            "p99_ms": millis(measured.p99()),
+            "errors": measured.failures(),
             "ratio_to_bare": results.ratio(measured),
+            "rounds_requests_per_sec": measured.rates(),
         })
     };
-    let serving: Vec<_> = std::iter::once(&results.bare)
+    let serving: Vec<_> = std::iter::once(&results.baseline)
         .chain(&results.porteiro)
         .map(endpoint)
         .collect();
@@ -173,6 +180,7 @@ fn to_json(results: &Results) -> serde_json::Value {
             "threads": results.load.threads,
             "connections": results.load.connections,
             "duration": results.load.duration,
+            "rounds": results.rounds,
         },
         "workers": results.workers,
         "serving": serving,
