@@ -251,7 +251,7 @@ impl Settings {
         crate::keys::SigningAlg::parse(&self.tokens.access_token_signing_alg).map_err(|_| {
             ConfigError::new(
                 "tokens.access_token_signing_alg",
-                "expected one of RS256, ES256 or EdDSA",
+                "expected one of RS256, PS256, ES256 or EdDSA",
             )
         })?;
         if self.database.max_connections == 0 {
@@ -351,10 +351,12 @@ impl Settings {
     pub fn max_signed_token_lifetime_secs(&self) -> i64 {
         // Clock skew allowance for verifiers that accept slightly expired tokens.
         const SKEW_SECS: i64 = 300;
-        self.tokens
+        let longest_default = self
+            .tokens
             .access_token_lifetime_secs
-            .max(self.tokens.id_token_lifetime_secs)
-            + SKEW_SECS
+            .max(self.tokens.id_token_lifetime_secs);
+        // A client may register longer-lived tokens, up to this bound.
+        longest_default.max(crate::clients::metadata::MAX_SIGNED_TOKEN_LIFETIME_SECS) + SKEW_SECS
     }
 
     pub fn worker_count(&self) -> usize {

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 pub enum KeyPurpose {
     SigningKeySeal,
     ClientSecretHash,
+    ClientSecretSeal,
     Csrf,
 }
 
@@ -24,6 +25,7 @@ impl KeyPurpose {
         match self {
             KeyPurpose::SigningKeySeal => b"porteiro/signing-key-seal/v1",
             KeyPurpose::ClientSecretHash => b"porteiro/client-secret-hash/v1",
+            KeyPurpose::ClientSecretSeal => b"porteiro/client-secret-seal/v1",
             KeyPurpose::Csrf => b"porteiro/csrf/v1",
         }
     }

@@ -12,7 +12,7 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::bootstrap::FirstAdmin;
-use crate::clients::SecretHasher;
+use crate::clients::ClientSecrets;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KeyStore, Sealer};
@@ -31,7 +31,7 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     pub clock: SharedClock,
     pub passwords: PasswordHasher,
-    pub client_secrets: SecretHasher,
+    pub client_secrets: ClientSecrets,
     pub csrf: CsrfKey,
 }
 
@@ -91,7 +91,7 @@ impl Application {
         let workers = settings.worker_count();
         let state = web::Data::new(AppState {
             passwords: PasswordHasher::new(settings.hash_concurrency()),
-            client_secrets: SecretHasher::new(&secret),
+            client_secrets: ClientSecrets::new(&secret),
             csrf: CsrfKey::new(&secret),
             settings: Arc::new(settings),
             db: db.clone(),
@@ -181,19 +181,37 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(routes::health::show_health))
         .service(web::resource("/readyz").get(routes::health::show_readiness))
         .service(web::resource("/.well-known/openid-configuration").get(discovery::show_discovery))
-        .service(web::resource("/.well-known/oauth-authorization-server").get(discovery::show_discovery))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server").get(discovery::show_discovery),
+        )
         .service(web::resource(JWKS_PATH).get(jwks::show_jwks))
-        .service(web::resource(AUTHORIZE_PATH).get(authorize::authorize).post(authorize::authorize))
-        .service(web::resource("/login").get(routes::login::login_form).post(routes::login::login))
-        .service(web::resource("/consent").get(routes::consent::consent_form).post(routes::consent::consent))
+        .service(
+            web::resource(AUTHORIZE_PATH)
+                .get(authorize::authorize)
+                .post(authorize::authorize),
+        )
+        .service(
+            web::resource("/login")
+                .get(routes::login::login_form)
+                .post(routes::login::login),
+        )
+        .service(
+            web::resource("/consent")
+                .get(routes::consent::consent_form)
+                .post(routes::consent::consent),
+        )
         .service(web::resource(TOKEN_PATH).post(token::issue_token))
         .service(
             web::resource(USERINFO_PATH)
                 .get(userinfo::show_userinfo)
                 .post(userinfo::show_userinfo)
-                .route(web::method(actix_web::http::Method::OPTIONS).to(userinfo::userinfo_preflight)),
+                .route(
+                    web::method(actix_web::http::Method::OPTIONS).to(userinfo::userinfo_preflight),
+                ),
         )
-        .service(web::resource(routes::assets::STYLESHEET_PATH).get(routes::assets::show_stylesheet))
+        .service(
+            web::resource(routes::assets::STYLESHEET_PATH).get(routes::assets::show_stylesheet),
+        )
         .service(
             web::resource(authorization_response::FORM_POST_SCRIPT_PATH)
                 .get(authorization_response::show_form_post_script),

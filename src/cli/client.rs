@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{CliError, prepared_db, print_table};
-use crate::clients::{ClientError, ClientMetadata, Clients, RegisteredClient, SecretHasher};
+use crate::clients::{ClientError, ClientMetadata, ClientSecrets, Clients, RegisteredClient};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::secret::ServerSecret;
@@ -68,7 +68,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let secret = ServerSecret::new(settings.resolve_server_secret()?.secret);
     let db = prepared_db(settings).await?;
-    let clients = Clients::new(db, SecretHasher::new(&secret), clock);
+    let clients = Clients::new(db, ClientSecrets::new(&secret), clock);
 
     match command {
         ClientCommand::Create(args) => create(&clients, args).await,
@@ -125,6 +125,7 @@ async fn create(clients: &Clients, args: CreateArgs) -> Result<(), CliError> {
         id_token_signed_response_alg: args.id_token_alg,
         first_party: Some(args.first_party),
         require_pkce: Some(!args.no_pkce),
+        ..ClientMetadata::default()
     };
     let registered = clients.register(&metadata).await.map_err(client_error)?;
     println!("registered client {}", registered.client_id);

@@ -15,7 +15,7 @@ pub enum KeysCommand {
     List,
     /// Add new keys: published now, signing after the rotation delay
     Rotate {
-        /// Only this algorithm (RS256, ES256 or EdDSA) [default: all]
+        /// Only this algorithm (RS256, PS256, ES256 or EdDSA) [default: all]
         #[arg(long)]
         alg: Option<String>,
         /// Seconds before the new keys sign [default: keys.rotation_delay_secs]

@@ -5,14 +5,21 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{GrantType, InvalidValue, RedirectUri, Scopes};
-use crate::keys::SigningAlg;
+use crate::oidc::tokens::IdTokenAlg;
 use crate::storage::models::client::Client;
+
+/// The longest a client's access or ID tokens may live. Keys stay published
+/// this long after they retire, so the bound keeps rotation timely.
+pub const MAX_SIGNED_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+const MAX_REFRESH_TOKEN_LIFETIME_SECS: i64 = 365 * 24 * 3600;
 
 /// Scopes a client may ask for when its registration names none.
 pub const DEFAULT_SCOPES: &str = "openid profile email";
 
 /// Registration request: RFC 7591 names, plus `client_id` (chosen instead of
-/// generated), `first_party` (skips consent) and `require_pkce`.
+/// generated), `first_party` (skips consent), `require_pkce`, and token
+/// lifetimes in seconds (`access_token_lifetime_secs`, `id_token_lifetime_secs`,
+/// `refresh_token_lifetime_secs`; absent: the configured defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ClientMetadata {
     pub client_id: Option<String>,
@@ -28,6 +35,17 @@ pub struct ClientMetadata {
     pub id_token_signed_response_alg: Option<String>,
     pub first_party: Option<bool>,
     pub require_pkce: Option<bool>,
+    pub access_token_lifetime_secs: Option<i64>,
+    pub id_token_lifetime_secs: Option<i64>,
+    pub refresh_token_lifetime_secs: Option<i64>,
+}
+
+/// Per-client token lifetimes; `None` takes the configured default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token: Option<i64>,
+    pub id_token: Option<i64>,
+    pub refresh_token: Option<i64>,
 }
 
 /// How a client authenticates at the token endpoint.
@@ -69,9 +87,10 @@ pub struct ValidRegistration {
     pub auth_method: AuthMethod,
     pub grant_types: Vec<GrantType>,
     pub scopes: Scopes,
-    pub id_token_alg: SigningAlg,
+    pub id_token_alg: IdTokenAlg,
     pub first_party: bool,
     pub require_pkce: bool,
+    pub lifetimes: Lifetimes,
 }
 
 impl ClientMetadata {
@@ -105,7 +124,8 @@ impl ClientMetadata {
             auth_method,
             grant_types,
             scopes: Scopes::parse(self.scope.as_deref().unwrap_or(DEFAULT_SCOPES))?,
-            id_token_alg: self.id_token_alg()?,
+            id_token_alg: self.id_token_alg(auth_method)?,
+            lifetimes: self.lifetimes()?,
             first_party: self.first_party.unwrap_or(false),
             require_pkce,
         })
@@ -163,13 +183,48 @@ impl ClientMetadata {
         Ok(())
     }
 
-    fn id_token_alg(&self) -> Result<SigningAlg, InvalidValue> {
-        SigningAlg::parse(
-            self.id_token_signed_response_alg
-                .as_deref()
-                .unwrap_or("RS256"),
-        )
-        .map_err(|e| InvalidValue::new(format!("id_token_signed_response_alg: {e}")))
+    fn id_token_alg(&self, auth: AuthMethod) -> Result<IdTokenAlg, InvalidValue> {
+        let name = self
+            .id_token_signed_response_alg
+            .as_deref()
+            .unwrap_or("RS256");
+        let alg = IdTokenAlg::parse(name).map_err(|_| {
+            InvalidValue::new(format!(
+                "id_token_signed_response_alg `{name}` is not supported; use RS256, PS256, ES256, EdDSA or HS256"
+            ))
+        })?;
+        if alg == IdTokenAlg::Hs256 && auth == AuthMethod::None {
+            return Err(InvalidValue::new(
+                "HS256 ID tokens need a client secret; a public client has none",
+            ));
+        }
+        Ok(alg)
+    }
+
+    fn lifetimes(&self) -> Result<Lifetimes, InvalidValue> {
+        let check = |name: &str, value: Option<i64>, max: i64| match value {
+            Some(secs) if secs <= 0 || secs > max => Err(InvalidValue::new(format!(
+                "{name} must be between 1 and {max} seconds"
+            ))),
+            other => Ok(other),
+        };
+        Ok(Lifetimes {
+            access_token: check(
+                "access_token_lifetime_secs",
+                self.access_token_lifetime_secs,
+                MAX_SIGNED_TOKEN_LIFETIME_SECS,
+            )?,
+            id_token: check(
+                "id_token_lifetime_secs",
+                self.id_token_lifetime_secs,
+                MAX_SIGNED_TOKEN_LIFETIME_SECS,
+            )?,
+            refresh_token: check(
+                "refresh_token_lifetime_secs",
+                self.refresh_token_lifetime_secs,
+                MAX_REFRESH_TOKEN_LIFETIME_SECS,
+            )?,
+        })
     }
 }
 
@@ -209,6 +264,12 @@ pub struct RegisteredClient {
     pub id_token_signed_response_alg: String,
     pub first_party: bool,
     pub require_pkce: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_lifetime_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_lifetime_secs: Option<i64>,
 }
 
 impl RegisteredClient {
@@ -230,6 +291,9 @@ impl RegisteredClient {
             id_token_signed_response_alg: client.id_token_signed_response_alg.clone(),
             first_party: client.first_party,
             require_pkce: client.require_pkce,
+            access_token_lifetime_secs: client.access_token_lifetime_secs,
+            id_token_lifetime_secs: client.id_token_lifetime_secs,
+            refresh_token_lifetime_secs: client.refresh_token_lifetime_secs,
         }
     }
 }

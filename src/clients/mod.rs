@@ -5,10 +5,11 @@ pub mod metadata;
 pub mod secret;
 
 pub use metadata::{AuthMethod, ClientMetadata, RegisteredClient};
-pub use secret::{PlainSecret, SecretHasher};
+pub use secret::{ClientSecrets, PlainSecret};
 
 use crate::clock::SharedClock;
 use crate::domain::{ClientId, InvalidValue};
+use crate::oidc::tokens::IdTokenAlg;
 use crate::storage::models::client::Client;
 use crate::storage::{Db, StorageError};
 
@@ -33,12 +34,12 @@ impl From<StorageError> for ClientError {
 #[derive(Clone, Debug)]
 pub struct Clients {
     db: Db,
-    hasher: SecretHasher,
+    hasher: ClientSecrets,
     clock: SharedClock,
 }
 
 impl Clients {
-    pub fn new(db: Db, hasher: SecretHasher, clock: SharedClock) -> Clients {
+    pub fn new(db: Db, hasher: ClientSecrets, clock: SharedClock) -> Clients {
         Clients { db, hasher, clock }
     }
 
@@ -54,12 +55,11 @@ impl Clients {
             None => ClientId::generate(),
         };
         let secret = (valid.auth_method != AuthMethod::None).then(PlainSecret::generate);
-        let client = client_row(
-            &id,
-            &valid,
-            secret.as_ref().map(|s| self.hasher.hash(s)),
-            self.clock.now(),
-        );
+        let hash = secret.as_ref().map(|s| self.hasher.hash(s));
+        let mut client = client_row(&id, &valid, hash, self.clock.now());
+        if let (IdTokenAlg::Hs256, Some(secret)) = (valid.id_token_alg, &secret) {
+            client.sealed_secret = Some(self.hasher.seal(id.as_str(), secret));
+        }
 
         let row = client.clone();
         match self.db.run(move |conn| Client::insert(conn, &row)).await {
@@ -138,5 +138,9 @@ fn client_row(
         require_pkce: valid.require_pkce,
         created_at: now,
         updated_at: now,
+        sealed_secret: None,
+        access_token_lifetime_secs: valid.lifetimes.access_token,
+        id_token_lifetime_secs: valid.lifetimes.id_token,
+        refresh_token_lifetime_secs: valid.lifetimes.refresh_token,
     }
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::keys::{SealError, Sealer};
 use crate::secret::{KeyPurpose, ServerSecret};
 
 /// Bytes of randomness in a generated secret.
@@ -42,22 +43,24 @@ impl std::fmt::Debug for PlainSecret {
     }
 }
 
-/// Hashes and checks client secrets.
+/// Hashes and checks client secrets, and seals the few that must be kept.
 #[derive(Clone)]
-pub struct SecretHasher {
+pub struct ClientSecrets {
     key: [u8; 32],
+    sealer: Sealer,
 }
 
-impl std::fmt::Debug for SecretHasher {
+impl std::fmt::Debug for ClientSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretHasher")
+        f.write_str("ClientSecrets")
     }
 }
 
-impl SecretHasher {
-    pub fn new(secret: &ServerSecret) -> SecretHasher {
-        SecretHasher {
+impl ClientSecrets {
+    pub fn new(secret: &ServerSecret) -> ClientSecrets {
+        ClientSecrets {
             key: *secret.derive(KeyPurpose::ClientSecretHash).expose(),
+            sealer: Sealer::for_client_secrets(secret),
         }
     }
 
@@ -74,6 +77,18 @@ impl SecretHasher {
         self.mac(secret).ct_eq(&stored).into()
     }
 
+    /// The secret encrypted for storage, bound to `client_id`; for clients
+    /// that sign ID tokens with HS256 and so need it in the clear later.
+    pub fn seal(&self, client_id: &str, secret: &PlainSecret) -> String {
+        self.sealer.seal(client_id, secret.expose().as_bytes())
+    }
+
+    /// # Security
+    /// Returns the client's secret in the clear; use it to sign and drop it.
+    pub fn open(&self, client_id: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
+        self.sealer.open(client_id, self.sealer.key_id(), sealed)
+    }
+
     fn mac(&self, secret: &PlainSecret) -> Vec<u8> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .expect("HMAC-SHA256 accepts keys of any length");
@@ -86,8 +101,8 @@ impl SecretHasher {
 mod tests {
     use super::*;
 
-    fn hasher() -> SecretHasher {
-        SecretHasher::new(&ServerSecret::new(SecretString::from("s".repeat(40))))
+    fn hasher() -> ClientSecrets {
+        ClientSecrets::new(&ServerSecret::new(SecretString::from("s".repeat(40))))
     }
 
     #[test]

@@ -9,21 +9,28 @@ use josekit::jws::{self, JwsSigner, JwsVerifier};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SigningAlg {
     RS256,
+    PS256,
     ES256,
     EdDSA,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unsupported signing algorithm `{0}`; expected RS256, ES256 or EdDSA")]
+#[error("unsupported signing algorithm `{0}`; expected RS256, PS256, ES256 or EdDSA")]
 pub struct UnsupportedAlg(pub String);
 
 impl SigningAlg {
     /// Every algorithm the server keeps a key for, created on first start.
-    pub const ALL: [SigningAlg; 3] = [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA];
+    pub const ALL: [SigningAlg; 4] = [
+        SigningAlg::RS256,
+        SigningAlg::PS256,
+        SigningAlg::ES256,
+        SigningAlg::EdDSA,
+    ];
 
     pub fn parse(name: &str) -> Result<SigningAlg, UnsupportedAlg> {
         match name {
             "RS256" => Ok(SigningAlg::RS256),
+            "PS256" => Ok(SigningAlg::PS256),
             "ES256" => Ok(SigningAlg::ES256),
             "EdDSA" => Ok(SigningAlg::EdDSA),
             other => Err(UnsupportedAlg(other.to_owned())),
@@ -33,6 +40,7 @@ impl SigningAlg {
     pub fn as_str(self) -> &'static str {
         match self {
             SigningAlg::RS256 => "RS256",
+            SigningAlg::PS256 => "PS256",
             SigningAlg::ES256 => "ES256",
             SigningAlg::EdDSA => "EdDSA",
         }
@@ -44,6 +52,9 @@ impl SigningAlg {
         let pair: Box<dyn KeyPair> = match self {
             // RFC 7518 section 3.3 asks for 2048 bits or more.
             SigningAlg::RS256 => Box::new(jws::RS256.generate_key_pair(2048)?),
+            // A key of its own: a JWK's `alg` binds it to one algorithm
+            // (RFC 7517 section 4.4), and RFC 8725 section 3.1 asks for it.
+            SigningAlg::PS256 => Box::new(jws::PS256.generate_key_pair(2048)?),
             SigningAlg::ES256 => Box::new(jws::ES256.generate_key_pair()?),
             SigningAlg::EdDSA => Box::new(jws::EdDSA.generate_key_pair(EdCurve::Ed25519)?),
         };
@@ -59,6 +70,11 @@ impl SigningAlg {
         Ok(match self {
             SigningAlg::RS256 => {
                 let mut signer = jws::RS256.signer_from_der(der)?;
+                signer.set_key_id(kid);
+                Box::new(signer)
+            }
+            SigningAlg::PS256 => {
+                let mut signer = jws::PS256.signer_from_der(der)?;
                 signer.set_key_id(kid);
                 Box::new(signer)
             }
@@ -79,6 +95,7 @@ impl SigningAlg {
     pub fn verifier(self, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, JoseError> {
         Ok(match self {
             SigningAlg::RS256 => Box::new(jws::RS256.verifier_from_jwk(jwk)?),
+            SigningAlg::PS256 => Box::new(jws::PS256.verifier_from_jwk(jwk)?),
             SigningAlg::ES256 => Box::new(jws::ES256.verifier_from_jwk(jwk)?),
             SigningAlg::EdDSA => Box::new(jws::EdDSA.verifier_from_jwk(jwk)?),
         })

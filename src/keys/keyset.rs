@@ -188,13 +188,21 @@ impl KeySet {
     /// section 3.1).
     pub fn verify(&self, token: &str) -> Result<(Vec<u8>, JwsHeader), VerifyError> {
         let header = decode_header(token).ok_or(VerifyError::Malformed)?;
-        let kid = header.get("kid").and_then(|k| k.as_str()).ok_or(VerifyError::UnknownKey)?;
-        let key = self.keys.iter().find(|k| k.kid == kid).ok_or(VerifyError::UnknownKey)?;
+        let kid = header
+            .get("kid")
+            .and_then(|k| k.as_str())
+            .ok_or(VerifyError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or(VerifyError::UnknownKey)?;
         if header.get("alg").and_then(|a| a.as_str()) != Some(key.alg.as_str()) {
             return Err(VerifyError::WrongAlgorithm);
         }
 
-        josekit::jws::deserialize_compact(token, key.verifier.as_ref()).map_err(|_| VerifyError::BadSignature)
+        josekit::jws::deserialize_compact(token, key.verifier.as_ref())
+            .map_err(|_| VerifyError::BadSignature)
     }
 }
 
@@ -202,7 +210,9 @@ fn decode_header(token: &str) -> Option<serde_json::Map<String, serde_json::Valu
     use base64::Engine;
 
     let encoded = token.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

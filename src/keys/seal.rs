@@ -1,5 +1,6 @@
-//! Private keys sealed at rest with AES-256-GCM under a key derived from the
-//! server secret, so a database dump alone signs nothing.
+//! Values sealed at rest with AES-256-GCM under a key derived from the server
+//! secret: private signing keys, and the few client secrets that must be
+//! known in the clear. A database dump alone signs nothing.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -14,7 +15,7 @@ const NONCE_LEN: usize = 12;
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
     #[error(
-        "signing key {kid} was sealed under another server secret (key id {stored}, ours {ours}); \
+        "{kid} was sealed under another server secret (key id {stored}, ours {ours}); \
          start with the server secret that created it"
     )]
     WrongSecret {
@@ -22,7 +23,7 @@ pub enum SealError {
         stored: String,
         ours: String,
     },
-    #[error("sealed signing key {0} is damaged")]
+    #[error("sealed value {0} is damaged")]
     Damaged(String),
 }
 
@@ -40,8 +41,18 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
+    /// The sealer of private signing keys.
     pub fn new(secret: &ServerSecret) -> Sealer {
-        let key: DerivedKey = secret.derive(KeyPurpose::SigningKeySeal);
+        Self::with_purpose(secret, KeyPurpose::SigningKeySeal)
+    }
+
+    /// The sealer of client secrets kept for HS256 ID tokens.
+    pub fn for_client_secrets(secret: &ServerSecret) -> Sealer {
+        Self::with_purpose(secret, KeyPurpose::ClientSecretSeal)
+    }
+
+    fn with_purpose(secret: &ServerSecret, purpose: KeyPurpose) -> Sealer {
+        let key: DerivedKey = secret.derive(purpose);
         let cipher = Aes256Gcm::new(key.expose().into());
         Sealer {
             cipher,

@@ -21,7 +21,11 @@ impl std::fmt::Debug for CsrfKey {
 }
 
 fn cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-porteiro_csrf" } else { "porteiro_csrf" }
+    if secure {
+        "__Host-porteiro_csrf"
+    } else {
+        "porteiro_csrf"
+    }
 }
 
 impl CsrfKey {
@@ -31,7 +35,12 @@ impl CsrfKey {
 
     /// The form token for `request`, and the cookie to set when the browser
     /// has none yet.
-    pub fn issue(&self, req: &HttpRequest, request: &str, secure: bool) -> (String, Option<Cookie<'static>>) {
+    pub fn issue(
+        &self,
+        req: &HttpRequest,
+        request: &str,
+        secure: bool,
+    ) -> (String, Option<Cookie<'static>>) {
         if let Some(existing) = req.cookie(cookie_name(secure)) {
             return (self.token(existing.value(), request), None);
         }
@@ -56,7 +65,8 @@ impl CsrfKey {
     }
 
     fn token(&self, cookie_value: &str, request: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC-SHA256 accepts keys of any length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
+            .expect("HMAC-SHA256 accepts keys of any length");
         mac.update(cookie_value.as_bytes());
         mac.update(b"|");
         mac.update(request.as_bytes());

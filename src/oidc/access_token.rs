@@ -32,12 +32,19 @@ fn invalid(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidToken, description)
 }
 
-pub async fn validate(keys: &KeySet, db: &Db, issuer: &str, now: i64, token: &str) -> Result<AccessTokenClaims, OAuthError> {
+pub async fn validate(
+    keys: &KeySet,
+    db: &Db,
+    issuer: &str,
+    now: i64,
+    token: &str,
+) -> Result<AccessTokenClaims, OAuthError> {
     let (payload, header) = keys.verify(token).map_err(|e| invalid(&e.to_string()))?;
     if header.token_type() != Some(ACCESS_TOKEN_TYP) {
         return Err(invalid("the token is not an access token"));
     }
-    let claims: AccessTokenClaims = serde_json::from_slice(&payload).map_err(|_| invalid("the token's claims are malformed"))?;
+    let claims: AccessTokenClaims = serde_json::from_slice(&payload)
+        .map_err(|_| invalid("the token's claims are malformed"))?;
     if claims.iss != issuer {
         return Err(invalid("the token is from another issuer"));
     }
@@ -46,10 +53,13 @@ pub async fn validate(keys: &KeySet, db: &Db, issuer: &str, now: i64, token: &st
     }
 
     let jti = claims.jti.clone();
-    let revoked = db.run(move |conn| RevokedAccessToken::is_revoked(conn, &jti)).await.map_err(|error| {
-        tracing::error!(error = %error, "cannot check the deny-list");
-        OAuthError::new(ErrorCode::ServerError, "the token could not be checked")
-    })?;
+    let revoked = db
+        .run(move |conn| RevokedAccessToken::is_revoked(conn, &jti))
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, "cannot check the deny-list");
+            OAuthError::new(ErrorCode::ServerError, "the token could not be checked")
+        })?;
     if revoked {
         return Err(invalid("the token was revoked"));
     }

@@ -34,9 +34,21 @@ pub struct AuthorizeParams {
 
 /// Names that may appear at most once (RFC 6749 section 3.1).
 pub const SINGLE_VALUED: &[&str] = &[
-    "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
-    "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "ui_locales",
-    "request", "request_uri",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "response_mode",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "ui_locales",
+    "request",
+    "request_uri",
 ];
 
 /// Why a request cannot even be answered at the client's redirect URI.
@@ -110,7 +122,10 @@ impl AuthorizationRequest {
 const MAX_PARAM_LEN: usize = 2048;
 
 /// Checks `params` against the registered `client` (`None`: unknown client).
-pub fn validate(params: &AuthorizeParams, client: Option<&Client>) -> Result<AuthorizationRequest, Rejection> {
+pub fn validate(
+    params: &AuthorizeParams,
+    client: Option<&Client>,
+) -> Result<AuthorizationRequest, Rejection> {
     let (client, redirect_uri) = trusted_client(params, client).map_err(Rejection::Untrusted)?;
 
     validate_trusted(params, client, &redirect_uri).map_err(|error| {
@@ -124,7 +139,11 @@ pub fn validate(params: &AuthorizeParams, client: Option<&Client>) -> Result<Aut
 }
 
 /// The checks whose failures are reported to the client.
-fn validate_trusted(params: &AuthorizeParams, client: &Client, redirect_uri: &str) -> Result<AuthorizationRequest, OAuthError> {
+fn validate_trusted(
+    params: &AuthorizeParams,
+    client: &Client,
+    redirect_uri: &str,
+) -> Result<AuthorizationRequest, OAuthError> {
     let response_mode = response_mode(params)?;
     check_unsupported_features(params)?;
     check_response_type(params, client)?;
@@ -178,29 +197,42 @@ fn response_mode(params: &AuthorizeParams) -> Result<ResponseMode, OAuthError> {
 
 fn check_unsupported_features(params: &AuthorizeParams) -> Result<(), OAuthError> {
     if params.request.is_some() {
-        return Err(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported"));
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
     }
     if params.request_uri.is_some() {
-        return Err(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
     }
     Ok(())
 }
 
 fn check_response_type(params: &AuthorizeParams, client: &Client) -> Result<(), OAuthError> {
     match params.response_type.as_deref() {
-        None | Some("") => Err(OAuthError::new(ErrorCode::InvalidRequest, "response_type is required")),
+        None | Some("") => Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "response_type is required",
+        )),
         Some("code") if grants(client).iter().any(|g| g == "authorization_code") => Ok(()),
         Some("code") => Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",
         )),
-        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        )),
     }
 }
 
 fn check_scope(params: &AuthorizeParams, client: &Client) -> Result<Scopes, OAuthError> {
     let invalid = |description: &str| OAuthError::new(ErrorCode::InvalidScope, description);
-    let requested = Scopes::parse(params.scope.as_deref().unwrap_or_default()).map_err(|e| invalid(&e.0))?;
+    let requested =
+        Scopes::parse(params.scope.as_deref().unwrap_or_default()).map_err(|e| invalid(&e.0))?;
     if requested.is_empty() {
         return Err(invalid("scope is required"));
     }
@@ -216,13 +248,19 @@ fn check_pkce(params: &AuthorizeParams, client: &Client) -> Result<Option<String
     let challenge = params.code_challenge.as_deref().filter(|c| !c.is_empty());
     match (challenge, params.code_challenge_method.as_deref()) {
         (None, Some(_)) => Err(invalid("code_challenge_method without code_challenge")),
-        (None, None) if client.require_pkce => Err(invalid("PKCE is required: send code_challenge with S256")),
-        (None, None) => Ok(None),
-        (Some(_), Some("plain") | None) => Err(invalid("code_challenge_method must be S256; plain is refused")),
-        (Some(_), Some(method)) if method != "S256" => Err(invalid("code_challenge_method must be S256")),
-        (Some(challenge), Some(_)) if !pkce::is_well_formed(challenge) => {
-            Err(invalid("code_challenge must be 43 to 128 unreserved characters"))
+        (None, None) if client.require_pkce => {
+            Err(invalid("PKCE is required: send code_challenge with S256"))
         }
+        (None, None) => Ok(None),
+        (Some(_), Some("plain") | None) => Err(invalid(
+            "code_challenge_method must be S256; plain is refused",
+        )),
+        (Some(_), Some(method)) if method != "S256" => {
+            Err(invalid("code_challenge_method must be S256"))
+        }
+        (Some(challenge), Some(_)) if !pkce::is_well_formed(challenge) => Err(invalid(
+            "code_challenge must be 43 to 128 unreserved characters",
+        )),
         (Some(challenge), Some(_)) => Ok(Some(challenge.to_owned())),
     }
 }
@@ -240,7 +278,9 @@ fn parse_prompts(raw: Option<&str>) -> Result<Vec<Prompt>, OAuthError> {
         });
     }
     if prompts.contains(&Prompt::None) && prompts.len() > 1 {
-        return Err(invalid("prompt=none cannot be combined with other values".to_owned()));
+        return Err(invalid(
+            "prompt=none cannot be combined with other values".to_owned(),
+        ));
     }
     Ok(prompts)
 }
@@ -253,14 +293,30 @@ fn parse_max_age(raw: Option<&str>) -> Result<Option<i64>, OAuthError> {
             .ok()
             .filter(|age| *age >= 0)
             .map(Some)
-            .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "max_age must be a non-negative integer")),
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a non-negative integer",
+                )
+            }),
     }
 }
 
 fn check_lengths(params: &AuthorizeParams) -> Result<(), OAuthError> {
-    let fields = [("state", &params.state), ("nonce", &params.nonce), ("login_hint", &params.login_hint), ("ui_locales", &params.ui_locales)];
-    match fields.iter().find(|(_, value)| value.as_ref().is_some_and(|v| v.len() > MAX_PARAM_LEN)) {
-        Some((name, _)) => Err(OAuthError::new(ErrorCode::InvalidRequest, format!("{name} is too long"))),
+    let fields = [
+        ("state", &params.state),
+        ("nonce", &params.nonce),
+        ("login_hint", &params.login_hint),
+        ("ui_locales", &params.ui_locales),
+    ];
+    match fields
+        .iter()
+        .find(|(_, value)| value.as_ref().is_some_and(|v| v.len() > MAX_PARAM_LEN))
+    {
+        Some((name, _)) => Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            format!("{name} is too long"),
+        )),
         None => Ok(()),
     }
 }
@@ -324,28 +380,56 @@ mod tests {
     fn an_unregistered_redirect_uri_is_never_redirected_to() {
         let mut p = params();
         p.redirect_uri = Some("https://app.test/cb/".into());
-        assert_eq!(validate(&p, Some(&client(true))), Err(Rejection::Untrusted(UntrustedRequest::InvalidRedirectUri)));
-        assert_eq!(validate(&params(), None), Err(Rejection::Untrusted(UntrustedRequest::UnknownClient)));
+        assert_eq!(
+            validate(&p, Some(&client(true))),
+            Err(Rejection::Untrusted(UntrustedRequest::InvalidRedirectUri))
+        );
+        assert_eq!(
+            validate(&params(), None),
+            Err(Rejection::Untrusted(UntrustedRequest::UnknownClient))
+        );
     }
 
     #[test]
     fn each_bad_parameter_gets_its_spec_error() {
         type Change = fn(&mut AuthorizeParams);
         let cases: Vec<(Change, ErrorCode)> = vec![
-            (|p| p.response_type = Some("token".into()), ErrorCode::UnsupportedResponseType),
+            (
+                |p| p.response_type = Some("token".into()),
+                ErrorCode::UnsupportedResponseType,
+            ),
             (|p| p.response_type = None, ErrorCode::InvalidRequest),
-            (|p| p.scope = Some("openid admin".into()), ErrorCode::InvalidScope),
-            (|p| p.code_challenge_method = Some("plain".into()), ErrorCode::InvalidRequest),
+            (
+                |p| p.scope = Some("openid admin".into()),
+                ErrorCode::InvalidScope,
+            ),
+            (
+                |p| p.code_challenge_method = Some("plain".into()),
+                ErrorCode::InvalidRequest,
+            ),
             (|p| p.code_challenge = None, ErrorCode::InvalidRequest),
-            (|p| p.prompt = Some("none login".into()), ErrorCode::InvalidRequest),
+            (
+                |p| p.prompt = Some("none login".into()),
+                ErrorCode::InvalidRequest,
+            ),
             (|p| p.max_age = Some("-1".into()), ErrorCode::InvalidRequest),
-            (|p| p.request = Some("eyJ".into()), ErrorCode::RequestNotSupported),
-            (|p| p.request_uri = Some("https://x".into()), ErrorCode::RequestUriNotSupported),
+            (
+                |p| p.request = Some("eyJ".into()),
+                ErrorCode::RequestNotSupported,
+            ),
+            (
+                |p| p.request_uri = Some("https://x".into()),
+                ErrorCode::RequestUriNotSupported,
+            ),
         ];
         for (change, expected) in cases {
             let mut p = params();
             change(&mut p);
-            assert_eq!(error_code(validate(&p, Some(&client(true)))), expected, "{p:?}");
+            assert_eq!(
+                error_code(validate(&p, Some(&client(true)))),
+                expected,
+                "{p:?}"
+            );
         }
     }
 

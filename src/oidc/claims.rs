@@ -8,8 +8,22 @@ use crate::storage::models::user::User;
 
 /// Claims OpenID Connect defines that this server can fill in.
 pub const SUPPORTED_CLAIMS: &[&str] = &[
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "sid", "at_hash", "amr",
-    "name", "preferred_username", "updated_at", "email", "email_verified",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "sid",
+    "at_hash",
+    "amr",
+    "name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
 ];
 
 /// `sub` plus the profile and email claims `scopes` allow.

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::{ErrorCode, OAuthError};
-use crate::clients::{AuthMethod, PlainSecret, SecretHasher};
+use crate::clients::{AuthMethod, ClientSecrets, PlainSecret};
 use crate::storage::models::client::Client;
 use crate::storage::{Db, StorageError};
 
@@ -28,7 +28,10 @@ pub struct ClientAuthError {
 
 impl ClientAuthError {
     fn invalid_client(basic: bool, description: &str) -> ClientAuthError {
-        ClientAuthError { error: OAuthError::new(ErrorCode::InvalidClient, description), basic }
+        ClientAuthError {
+            error: OAuthError::new(ErrorCode::InvalidClient, description),
+            basic,
+        }
     }
 }
 
@@ -40,23 +43,33 @@ pub fn presented(
 ) -> Result<PresentedClient, ClientAuthError> {
     if let Some(header) = authorization {
         if form_secret.is_some() {
-            let error = OAuthError::new(ErrorCode::InvalidRequest, "use one client authentication method, not two");
+            let error = OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "use one client authentication method, not two",
+            );
             return Err(ClientAuthError { error, basic: true });
         }
         return basic_credentials(header, form_client_id);
     }
 
-    let client_id = form_client_id
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| ClientAuthError::invalid_client(false, "client authentication is required"))?;
+    let client_id = form_client_id.filter(|id| !id.is_empty()).ok_or_else(|| {
+        ClientAuthError::invalid_client(false, "client authentication is required")
+    })?;
     Ok(PresentedClient {
         client_id: client_id.to_owned(),
         secret: form_secret.map(PlainSecret::from_presented),
-        method: if form_secret.is_some() { AuthMethod::ClientSecretPost } else { AuthMethod::None },
+        method: if form_secret.is_some() {
+            AuthMethod::ClientSecretPost
+        } else {
+            AuthMethod::None
+        },
     })
 }
 
-fn basic_credentials(header: &str, form_client_id: Option<&str>) -> Result<PresentedClient, ClientAuthError> {
+fn basic_credentials(
+    header: &str,
+    form_client_id: Option<&str>,
+) -> Result<PresentedClient, ClientAuthError> {
     let malformed = || ClientAuthError::invalid_client(true, "malformed Basic credentials");
     let encoded = header.strip_prefix("Basic ").ok_or_else(malformed)?;
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
@@ -66,9 +79,16 @@ fn basic_credentials(header: &str, form_client_id: Option<&str>) -> Result<Prese
     let id = form_urldecode(id).ok_or_else(malformed)?;
     let secret = form_urldecode(secret).ok_or_else(malformed)?;
     if form_client_id.is_some_and(|form_id| form_id != id) {
-        return Err(ClientAuthError::invalid_client(true, "client_id differs from the Basic credentials"));
+        return Err(ClientAuthError::invalid_client(
+            true,
+            "client_id differs from the Basic credentials",
+        ));
     }
-    Ok(PresentedClient { client_id: id, secret: Some(PlainSecret::from_presented(&secret)), method: AuthMethod::ClientSecretBasic })
+    Ok(PresentedClient {
+        client_id: id,
+        secret: Some(PlainSecret::from_presented(&secret)),
+        method: AuthMethod::ClientSecretBasic,
+    })
 }
 
 fn form_urldecode(value: &str) -> Option<String> {
@@ -77,13 +97,19 @@ fn form_urldecode(value: &str) -> Option<String> {
 }
 
 /// Loads the client and checks what it presented against its registration.
-pub async fn authenticate(db: &Db, hasher: &SecretHasher, presented: PresentedClient) -> Result<Client, ClientAuthError> {
+pub async fn authenticate(
+    db: &Db,
+    hasher: &ClientSecrets,
+    presented: PresentedClient,
+) -> Result<Client, ClientAuthError> {
     let basic = presented.method == AuthMethod::ClientSecretBasic;
     let id = presented.client_id.clone();
     let found = db.run(move |conn| Client::find(conn, &id)).await;
     let client = match found {
         Ok(client) => client,
-        Err(StorageError::NotFound) => return Err(ClientAuthError::invalid_client(basic, "unknown client")),
+        Err(StorageError::NotFound) => {
+            return Err(ClientAuthError::invalid_client(basic, "unknown client"));
+        }
         Err(_) => {
             let error = OAuthError::new(ErrorCode::ServerError, "the client could not be loaded");
             return Err(ClientAuthError { error, basic });
@@ -92,7 +118,10 @@ pub async fn authenticate(db: &Db, hasher: &SecretHasher, presented: PresentedCl
 
     let registered = AuthMethod::parse(&client.token_endpoint_auth_method).ok();
     if registered != Some(presented.method) {
-        return Err(ClientAuthError::invalid_client(basic, "this client is registered for another authentication method"));
+        return Err(ClientAuthError::invalid_client(
+            basic,
+            "this client is registered for another authentication method",
+        ));
     }
     let secret_ok = match (&presented.secret, &client.secret_hash) {
         (None, None) => true,
@@ -100,7 +129,10 @@ pub async fn authenticate(db: &Db, hasher: &SecretHasher, presented: PresentedCl
         _ => false,
     };
     if !secret_ok {
-        return Err(ClientAuthError::invalid_client(basic, "client authentication failed"));
+        return Err(ClientAuthError::invalid_client(
+            basic,
+            "client authentication failed",
+        ));
     }
     Ok(client)
 }

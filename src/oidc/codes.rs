@@ -34,6 +34,7 @@ pub async fn issue(
         access_token_expires_at: None,
         refresh_family_id: None,
     };
-    db.run(move |conn| AuthorizationCodeRow::insert(conn, &row)).await?;
+    db.run(move |conn| AuthorizationCodeRow::insert(conn, &row))
+        .await?;
     Ok(code)
 }

@@ -26,7 +26,9 @@ impl DiscoveryDocument {
 
 impl PublishedDocuments for DiscoveryDocument {
     fn discovery(&self, algs: &[SigningAlg]) -> serde_json::Value {
-        let algs: Vec<&str> = algs.iter().map(|a| a.as_str()).collect();
+        let mut algs: Vec<&str> = algs.iter().map(|a| a.as_str()).collect();
+        // Signed with the client's own secret, for clients that register it.
+        algs.push("HS256");
         let issuer = &self.issuer;
         serde_json::json!({
             "issuer": issuer,
@@ -67,7 +69,7 @@ mod tests {
         );
         assert_eq!(
             document["id_token_signing_alg_values_supported"],
-            serde_json::json!(["RS256"])
+            serde_json::json!(["RS256", "HS256"])
         );
     }
 }

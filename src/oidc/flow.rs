@@ -30,15 +30,22 @@ pub fn next_step(
 ) -> Step {
     if !progress.just_signed_in && needs_sign_in(request, session, now) {
         return match request.prompts(Prompt::None) {
-            true => Step::Fail(OAuthError::new(ErrorCode::LoginRequired, "the person is not signed in")),
+            true => Step::Fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the person is not signed in",
+            )),
             false => Step::Login,
         };
     }
-    if first_party || (consent_covers(request, granted_scopes) && !request.prompts(Prompt::Consent)) {
+    if first_party || (consent_covers(request, granted_scopes) && !request.prompts(Prompt::Consent))
+    {
         return Step::IssueCode;
     }
     match request.prompts(Prompt::None) {
-        true => Step::Fail(OAuthError::new(ErrorCode::ConsentRequired, "the person has not consented")),
+        true => Step::Fail(OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "the person has not consented",
+        )),
         false => Step::Consent,
     }
 }
@@ -47,7 +54,9 @@ fn needs_sign_in(request: &AuthorizationRequest, session: Option<&Session>, now:
     let Some(session) = session else {
         return true;
     };
-    let too_old = request.max_age.is_some_and(|max_age| now - session.auth_time > max_age);
+    let too_old = request
+        .max_age
+        .is_some_and(|max_age| now - session.auth_time > max_age);
     too_old || request.prompts(Prompt::Login) || request.prompts(Prompt::SelectAccount)
 }
 
@@ -93,7 +102,11 @@ mod tests {
         }
     }
 
-    fn step(request: &AuthorizationRequest, session: Option<&Session>, granted: Option<&str>) -> Step {
+    fn step(
+        request: &AuthorizationRequest,
+        session: Option<&Session>,
+        granted: Option<&str>,
+    ) -> Step {
         next_step(request, session, granted, false, Progress::default(), 1000)
     }
 
@@ -107,25 +120,75 @@ mod tests {
     #[test]
     fn a_session_with_consent_gets_a_code_without_prompting() {
         let s = session(900);
-        assert_eq!(step(&request(vec![], None), Some(&s), Some("openid profile email")), Step::IssueCode);
-        assert_eq!(step(&request(vec![], None), Some(&s), Some("openid")), Step::Consent);
+        assert_eq!(
+            step(
+                &request(vec![], None),
+                Some(&s),
+                Some("openid profile email")
+            ),
+            Step::IssueCode
+        );
+        assert_eq!(
+            step(&request(vec![], None), Some(&s), Some("openid")),
+            Step::Consent
+        );
     }
 
     #[test]
     fn max_age_and_prompt_login_force_a_fresh_sign_in() {
         let s = session(900);
-        assert_eq!(step(&request(vec![], Some(50)), Some(&s), Some("openid profile")), Step::Login);
-        assert_eq!(step(&request(vec![], Some(500)), Some(&s), Some("openid profile")), Step::IssueCode);
-        assert_eq!(step(&request(vec![Prompt::Login], None), Some(&s), Some("openid profile")), Step::Login);
-        let after = next_step(&request(vec![Prompt::Login], None), Some(&s), Some("openid profile"), false, Progress { just_signed_in: true }, 1000);
+        assert_eq!(
+            step(&request(vec![], Some(50)), Some(&s), Some("openid profile")),
+            Step::Login
+        );
+        assert_eq!(
+            step(
+                &request(vec![], Some(500)),
+                Some(&s),
+                Some("openid profile")
+            ),
+            Step::IssueCode
+        );
+        assert_eq!(
+            step(
+                &request(vec![Prompt::Login], None),
+                Some(&s),
+                Some("openid profile")
+            ),
+            Step::Login
+        );
+        let after = next_step(
+            &request(vec![Prompt::Login], None),
+            Some(&s),
+            Some("openid profile"),
+            false,
+            Progress {
+                just_signed_in: true,
+            },
+            1000,
+        );
         assert_eq!(after, Step::IssueCode);
     }
 
     #[test]
     fn prompt_consent_asks_again_and_first_party_never_asks() {
         let s = session(900);
-        assert_eq!(step(&request(vec![Prompt::Consent], None), Some(&s), Some("openid profile")), Step::Consent);
-        let first_party = next_step(&request(vec![], None), Some(&s), None, true, Progress::default(), 1000);
+        assert_eq!(
+            step(
+                &request(vec![Prompt::Consent], None),
+                Some(&s),
+                Some("openid profile")
+            ),
+            Step::Consent
+        );
+        let first_party = next_step(
+            &request(vec![], None),
+            Some(&s),
+            None,
+            true,
+            Progress::default(),
+            1000,
+        );
         assert_eq!(first_party, Step::IssueCode);
     }
 }

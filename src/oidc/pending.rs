@@ -9,24 +9,39 @@ use crate::storage::{Db, StorageError};
 /// How long a person has to sign in and consent.
 pub const LIFETIME_SECS: i64 = 30 * 60;
 
-pub async fn store(db: &Db, request: &AuthorizationRequest, now: i64) -> Result<String, StorageError> {
+pub async fn store(
+    db: &Db,
+    request: &AuthorizationRequest,
+    now: i64,
+) -> Result<String, StorageError> {
     let id = random_token(24);
     let row = PendingRequestRow {
         id_hash: token_hash(&id),
         client_id: request.client_id.clone(),
-        request: serde_json::to_string(request).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        request: serde_json::to_string(request)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
         created_at: now,
         expires_at: now + LIFETIME_SECS,
     };
-    db.run(move |conn| PendingRequestRow::insert(conn, &row)).await?;
+    db.run(move |conn| PendingRequestRow::insert(conn, &row))
+        .await?;
     Ok(id)
 }
 
 /// The live request with this id; `None` when unknown, expired or answered.
-pub async fn load(db: &Db, id: &str, now: i64) -> Result<Option<AuthorizationRequest>, StorageError> {
+pub async fn load(
+    db: &Db,
+    id: &str,
+    now: i64,
+) -> Result<Option<AuthorizationRequest>, StorageError> {
     let id_hash = token_hash(id);
-    match db.run(move |conn| PendingRequestRow::find_live(conn, &id_hash, now)).await {
-        Ok(row) => serde_json::from_str(&row.request).map(Some).map_err(|e| StorageError::Corrupt(e.to_string())),
+    match db
+        .run(move |conn| PendingRequestRow::find_live(conn, &id_hash, now))
+        .await
+    {
+        Ok(row) => serde_json::from_str(&row.request)
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt(e.to_string())),
         Err(StorageError::NotFound) => Ok(None),
         Err(other) => Err(other),
     }
@@ -35,7 +50,10 @@ pub async fn load(db: &Db, id: &str, now: i64) -> Result<Option<AuthorizationReq
 /// Marks the request answered; `false` if it already was.
 pub async fn take(db: &Db, id: &str) -> Result<bool, StorageError> {
     let id_hash = token_hash(id);
-    match db.run(move |conn| PendingRequestRow::take(conn, &id_hash)).await {
+    match db
+        .run(move |conn| PendingRequestRow::take(conn, &id_hash))
+        .await
+    {
         Ok(()) => Ok(true),
         Err(StorageError::NotFound) => Ok(false),
         Err(other) => Err(other),

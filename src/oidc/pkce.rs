@@ -10,7 +10,9 @@ use subtle::ConstantTimeEq;
 /// 43 to 128 unreserved characters (RFC 7636 section 4.1).
 pub fn is_well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// `BASE64URL(SHA256(verifier))`, the S256 challenge of a verifier.
@@ -20,7 +22,11 @@ pub fn s256_challenge(verifier: &str) -> String {
 
 /// Whether `verifier` answers `challenge` (RFC 7636 section 4.6).
 pub fn verify(challenge: &str, verifier: &str) -> bool {
-    is_well_formed(verifier) && s256_challenge(verifier).as_bytes().ct_eq(challenge.as_bytes()).into()
+    is_well_formed(verifier)
+        && s256_challenge(verifier)
+            .as_bytes()
+            .ct_eq(challenge.as_bytes())
+            .into()
 }
 
 #[cfg(test)]

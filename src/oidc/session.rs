@@ -8,7 +8,11 @@ use crate::storage::{Db, StorageError};
 /// The cookie's name; `__Host-` binds it to our host and path and requires
 /// `Secure`, so it is used whenever the issuer is HTTPS.
 pub fn cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-porteiro_session" } else { "porteiro_session" }
+    if secure {
+        "__Host-porteiro_session"
+    } else {
+        "porteiro_session"
+    }
 }
 
 /// A session just created, with the cookie value that finds it.
@@ -29,28 +33,44 @@ pub fn start(user_id: &str, amr: &[&str], now: i64, absolute_lifetime_secs: i64)
         expires_at: now + absolute_lifetime_secs,
         ended_at: None,
     };
-    NewSession { cookie_value, session }
+    NewSession {
+        cookie_value,
+        session,
+    }
 }
 
 /// The live session the cookie names, touched as used now; `None` when
 /// there is none, it ended, or it expired.
-pub async fn find(db: &Db, cookie_value: &str, now: i64, idle_secs: i64) -> Result<Option<Session>, StorageError> {
+pub async fn find(
+    db: &Db,
+    cookie_value: &str,
+    now: i64,
+    idle_secs: i64,
+) -> Result<Option<Session>, StorageError> {
     let id_hash = token_hash(cookie_value);
-    db.run(move |conn| match Session::find_live(conn, &id_hash, now, idle_secs) {
-        Ok(session) => {
-            Session::touch(conn, &session.id_hash, now)?;
-            Ok(Some(session))
-        }
-        Err(StorageError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    })
+    db.run(
+        move |conn| match Session::find_live(conn, &id_hash, now, idle_secs) {
+            Ok(session) => {
+                Session::touch(conn, &session.id_hash, now)?;
+                Ok(Some(session))
+            }
+            Err(StorageError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        },
+    )
     .await
 }
 
 /// The `sid` this session uses with `client_id` (OpenID Connect Front- and
 /// Back-Channel Logout): one per client, so logout can name each.
-pub async fn sid_for_client(db: &Db, session: &Session, client_id: &str, now: i64) -> Result<String, StorageError> {
+pub async fn sid_for_client(
+    db: &Db,
+    session: &Session,
+    client_id: &str,
+    now: i64,
+) -> Result<String, StorageError> {
     let (id_hash, client_id) = (session.id_hash.clone(), client_id.to_owned());
     let candidate = random_token(16);
-    db.run(move |conn| SessionClient::sid_for(conn, &id_hash, &client_id, &candidate, now)).await
+    db.run(move |conn| SessionClient::sid_for(conn, &id_hash, &client_id, &candidate, now))
+        .await
 }

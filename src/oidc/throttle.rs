@@ -23,30 +23,54 @@ pub struct ThrottleKey {
 
 impl ThrottleKey {
     pub fn account(username_key: &str) -> ThrottleKey {
-        ThrottleKey { key: format!("account:{username_key}"), free_failures: 5 }
+        ThrottleKey {
+            key: format!("account:{username_key}"),
+            free_failures: 5,
+        }
     }
 
     /// Higher: many people may share one address.
     pub fn address(address: &str) -> ThrottleKey {
-        ThrottleKey { key: format!("address:{address}"), free_failures: 20 }
+        ThrottleKey {
+            key: format!("address:{address}"),
+            free_failures: 20,
+        }
     }
 }
 
 /// Seconds until `key` may try again, if it is locked now.
-pub fn locked_for(conn: &mut DbConnection, key: &ThrottleKey, now: i64) -> Result<Option<i64>, StorageError> {
+pub fn locked_for(
+    conn: &mut DbConnection,
+    key: &ThrottleKey,
+    now: i64,
+) -> Result<Option<i64>, StorageError> {
     let row = LoginThrottle::find(conn, &key.key)?;
-    Ok(row.and_then(|r| r.locked_until).filter(|until| *until > now).map(|until| until - now))
+    Ok(row
+        .and_then(|r| r.locked_until)
+        .filter(|until| *until > now)
+        .map(|until| until - now))
 }
 
-pub fn record_failure(conn: &mut DbConnection, key: &ThrottleKey, now: i64) -> Result<(), StorageError> {
+pub fn record_failure(
+    conn: &mut DbConnection,
+    key: &ThrottleKey,
+    now: i64,
+) -> Result<(), StorageError> {
     let mut row = match LoginThrottle::find(conn, &key.key)? {
         Some(row) if row.window_started_at + WINDOW_SECS > now => row,
-        _ => LoginThrottle { throttle_key: key.key.clone(), failures: 0, window_started_at: now, locked_until: None },
+        _ => LoginThrottle {
+            throttle_key: key.key.clone(),
+            failures: 0,
+            window_started_at: now,
+            locked_until: None,
+        },
     };
     row.failures += 1;
     let over = row.failures - key.free_failures;
     if over >= 0 {
-        let lock = FIRST_LOCK_SECS.saturating_mul(1 << over.min(10)).min(MAX_LOCK_SECS);
+        let lock = FIRST_LOCK_SECS
+            .saturating_mul(1 << over.min(10))
+            .min(MAX_LOCK_SECS);
         row.locked_until = Some(now + lock);
     }
     LoginThrottle::save(conn, &row)

@@ -11,6 +11,40 @@ use crate::domain::Scopes;
 use crate::keys::{KeyError, KeyStore, SigningAlg};
 use crate::storage::models::user::User;
 
+/// How a client's ID tokens are signed: with one of our keys, or with HS256
+/// keyed by the client's own secret (OpenID Connect Core 10.1), which only a
+/// confidential client that asks for it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    Key(SigningAlg),
+    Hs256,
+}
+
+impl IdTokenAlg {
+    pub fn parse(name: &str) -> Result<IdTokenAlg, crate::keys::UnsupportedAlg> {
+        match name {
+            "HS256" => Ok(IdTokenAlg::Hs256),
+            other => SigningAlg::parse(other).map(IdTokenAlg::Key),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Key(alg) => alg.as_str(),
+            IdTokenAlg::Hs256 => "HS256",
+        }
+    }
+}
+
+/// What signs an ID token.
+pub enum IdTokenSigner<'a> {
+    Key(SigningAlg),
+    /// # Security
+    /// Holds the client's secret in the clear; keep it no longer than the
+    /// signing takes.
+    ClientSecret(&'a [u8]),
+}
+
 /// The media type of access tokens (RFC 9068 section 2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
@@ -35,7 +69,9 @@ pub struct AccessToken {
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken").field("jti", &self.jti).finish_non_exhaustive()
+        f.debug_struct("AccessToken")
+            .field("jti", &self.jti)
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,10 +83,19 @@ pub struct Minter<'a> {
 }
 
 impl Minter<'_> {
-    pub fn access_token(&self, grant: &Grant, alg: SigningAlg, lifetime_secs: i64) -> Result<AccessToken, KeyError> {
+    pub fn access_token(
+        &self,
+        grant: &Grant,
+        alg: SigningAlg,
+        lifetime_secs: i64,
+    ) -> Result<AccessToken, KeyError> {
         let jti = uuid::Uuid::new_v4().to_string();
         let expires_at = self.now + lifetime_secs;
-        let roles = grant.user.as_ref().and_then(|u| u.role_names().ok()).unwrap_or_default();
+        let roles = grant
+            .user
+            .as_ref()
+            .and_then(|u| u.role_names().ok())
+            .unwrap_or_default();
         let mut claims = json!({
             "iss": self.issuer,
             "sub": subject(grant),
@@ -69,14 +114,35 @@ impl Minter<'_> {
             claims["sid"] = sid.clone().into();
         }
 
-        let token = self.keys.sign(alg, ACCESS_TOKEN_TYP, claims.to_string().as_bytes())?;
-        Ok(AccessToken { token, jti, expires_at })
+        let token = self
+            .keys
+            .sign(alg, ACCESS_TOKEN_TYP, claims.to_string().as_bytes())?;
+        Ok(AccessToken {
+            token,
+            jti,
+            expires_at,
+        })
     }
 
     /// An ID token for a grant with a person, bound to `access_token` by
     /// `at_hash`.
-    pub fn id_token(&self, grant: &Grant, access_token: &str, alg: SigningAlg, lifetime_secs: i64) -> Result<String, KeyError> {
-        let mut claims = grant.user.as_ref().map(|u| user_claims(u, &grant.scopes)).unwrap_or_default();
+    pub fn id_token(
+        &self,
+        grant: &Grant,
+        access_token: &str,
+        signer: IdTokenSigner<'_>,
+        lifetime_secs: i64,
+    ) -> Result<String, KeyError> {
+        let hash_alg = match signer {
+            IdTokenSigner::Key(alg) => alg,
+            // HS256 hashes with SHA-256, as RS256 does.
+            IdTokenSigner::ClientSecret(_) => SigningAlg::RS256,
+        };
+        let mut claims = grant
+            .user
+            .as_ref()
+            .map(|u| user_claims(u, &grant.scopes))
+            .unwrap_or_default();
         let standard = json!({
             "iss": self.issuer,
             "sub": subject(grant),
@@ -84,7 +150,7 @@ impl Minter<'_> {
             "azp": grant.client_id,
             "iat": self.now,
             "exp": self.now + lifetime_secs,
-            "at_hash": at_hash(alg, access_token),
+            "at_hash": at_hash(hash_alg, access_token),
             "amr": grant.amr,
         });
         merge(&mut claims, standard);
@@ -92,12 +158,19 @@ impl Minter<'_> {
         insert_some(&mut claims, "nonce", grant.nonce.clone().map(Value::from));
         insert_some(&mut claims, "sid", grant.sid.clone().map(Value::from));
 
-        self.keys.sign(alg, "JWT", Value::Object(claims).to_string().as_bytes())
+        let payload = Value::Object(claims).to_string();
+        match signer {
+            IdTokenSigner::Key(alg) => self.keys.sign(alg, "JWT", payload.as_bytes()),
+            IdTokenSigner::ClientSecret(secret) => sign_hs256(secret, payload.as_bytes()),
+        }
     }
 }
 
 fn subject(grant: &Grant) -> String {
-    grant.user.as_ref().map_or_else(|| grant.client_id.clone(), |u| u.id.clone())
+    grant
+        .user
+        .as_ref()
+        .map_or_else(|| grant.client_id.clone(), |u| u.id.clone())
 }
 
 fn merge(claims: &mut Map<String, Value>, more: Value) {
@@ -116,8 +189,19 @@ fn insert_some(claims: &mut Map<String, Value>, name: &str, value: Option<Value>
 /// algorithm uses (OpenID Connect Core 3.1.3.6); Ed25519 signs with SHA-512.
 pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
     let digest = match alg {
-        SigningAlg::RS256 | SigningAlg::ES256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        SigningAlg::RS256 | SigningAlg::PS256 | SigningAlg::ES256 => {
+            Sha256::digest(access_token.as_bytes()).to_vec()
+        }
         SigningAlg::EdDSA => Sha512::digest(access_token.as_bytes()).to_vec(),
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+fn sign_hs256(secret: &[u8], payload: &[u8]) -> Result<String, KeyError> {
+    let signer = josekit::jws::HS256
+        .signer_from_bytes(secret)
+        .map_err(KeyError::Sign)?;
+    let mut header = josekit::jws::JwsHeader::new();
+    header.set_token_type("JWT");
+    josekit::jws::serialize_compact(payload, &header, &signer).map_err(KeyError::Sign)
 }

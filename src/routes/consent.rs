@@ -28,7 +28,11 @@ pub struct ConsentForm {
 }
 
 /// `GET /consent?request=...`
-pub async fn consent_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<PageQuery>) -> HttpResponse {
+pub async fn consent_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
     let Some((id, request)) = pending_request(&state, query.request.as_deref()).await else {
         return expired_page(&req, None);
     };
@@ -39,14 +43,23 @@ pub async fn consent_form(req: HttpRequest, state: web::Data<AppState>, query: w
 }
 
 /// `POST /consent`
-pub async fn consent(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ConsentForm>) -> HttpResponse {
+pub async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> HttpResponse {
     let Some((id, request)) = pending_request(&state, form.request.as_deref()).await else {
         return expired_page(&req, None);
     };
     let Some((session, client)) = context(&req, &state, &request).await else {
         return expired_page(&req, request.ui_locales.as_deref());
     };
-    if !state.csrf.verify(&req, &id, form.csrf_token.as_deref().unwrap_or_default(), state.secure_cookies()) {
+    if !state.csrf.verify(
+        &req,
+        &id,
+        form.csrf_token.as_deref().unwrap_or_default(),
+        state.secure_cookies(),
+    ) {
         return show(&req, &state, &id, &request, &session, &client).await;
     }
 
@@ -57,14 +70,27 @@ pub async fn consent(req: HttpRequest, state: web::Data<AppState>, form: web::Fo
     }
 }
 
-async fn allow(req: &HttpRequest, state: &AppState, id: String, request: AuthorizationRequest, session: Session, client: &Client) -> HttpResponse {
-    let (user_id, client_id, now) = (session.user_id.clone(), client.id.clone(), state.clock.now());
+async fn allow(
+    req: &HttpRequest,
+    state: &AppState,
+    id: String,
+    request: AuthorizationRequest,
+    session: Session,
+    client: &Client,
+) -> HttpResponse {
+    let (user_id, client_id, now) = (
+        session.user_id.clone(),
+        client.id.clone(),
+        state.clock.now(),
+    );
     let requested = request.scopes();
     let granted = state
         .db
         .run(move |conn| {
             let before = Consent::granted(conn, &user_id, &client_id)?.unwrap_or_default();
-            let all = Scopes::parse(&format!("{before} {requested}")).unwrap_or_default().to_string();
+            let all = Scopes::parse(&format!("{before} {requested}"))
+                .unwrap_or_default()
+                .to_string();
             Consent::grant(conn, &user_id, &client_id, &all, now)
         })
         .await;
@@ -75,11 +101,30 @@ async fn allow(req: &HttpRequest, state: &AppState, id: String, request: Authori
 
     // The consent just given answers `prompt=consent`.
     let mut answered = request;
-    answered.prompts.retain(|p| *p != crate::oidc::authorize::Prompt::Consent);
-    proceed(req, state, client, answered, Some(id), Some(session), Progress { just_signed_in: true }).await
+    answered
+        .prompts
+        .retain(|p| *p != crate::oidc::authorize::Prompt::Consent);
+    proceed(
+        req,
+        state,
+        client,
+        answered,
+        Some(id),
+        Some(session),
+        Progress {
+            just_signed_in: true,
+        },
+    )
+    .await
 }
 
-async fn deny(req: &HttpRequest, state: &AppState, id: &str, request: &AuthorizationRequest, session: &Session) -> HttpResponse {
+async fn deny(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> HttpResponse {
     match pending::take(&state.db, id).await {
         Ok(true) => {}
         Ok(false) => return expired_page(req, request.ui_locales.as_deref()),
@@ -92,17 +137,35 @@ async fn deny(req: &HttpRequest, state: &AppState, id: &str, request: &Authoriza
         response_mode: request.response_mode,
         state: request.state.as_deref(),
     };
-    response::error(req, &target, &OAuthError::new(ErrorCode::AccessDenied, "the person denied the request"))
+    response::error(
+        req,
+        &target,
+        &OAuthError::new(ErrorCode::AccessDenied, "the person denied the request"),
+    )
 }
 
 /// The signed-in session and the client, both needed to ask for consent.
-async fn context(req: &HttpRequest, state: &AppState, request: &AuthorizationRequest) -> Option<(Session, Client)> {
+async fn context(
+    req: &HttpRequest,
+    state: &AppState,
+    request: &AuthorizationRequest,
+) -> Option<(Session, Client)> {
     let session = signed_in(req, state).await.ok().flatten()?;
-    let client = load_client(state, Some(&request.client_id)).await.ok().flatten()?;
+    let client = load_client(state, Some(&request.client_id))
+        .await
+        .ok()
+        .flatten()?;
     Some((session, client))
 }
 
-async fn show(req: &HttpRequest, state: &AppState, id: &str, request: &AuthorizationRequest, session: &Session, client: &Client) -> HttpResponse {
+async fn show(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    request: &AuthorizationRequest,
+    session: &Session,
+    client: &Client,
+) -> HttpResponse {
     let user_id = session.user_id.clone();
     let user = match state.db.run(move |conn| User::find(conn, &user_id)).await {
         Ok(user) => user,

@@ -20,8 +20,7 @@ use crate::storage::models::user::User;
 
 /// Verified in place of a missing user's hash, so an unknown username costs
 /// the same time as a wrong password. Its password is unknown and unused.
-const DUMMY_PASSWORD_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$EqvZpQksBN7J8gynWuEfWQ$fgI9Sfo0jEdWHFJJdUVkr9lnvmNGu1VeouyFHMRu4xE";
+const DUMMY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$EqvZpQksBN7J8gynWuEfWQ$fgI9Sfo0jEdWHFJJdUVkr9lnvmNGu1VeouyFHMRu4xE";
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -37,7 +36,11 @@ pub struct LoginForm {
 }
 
 /// `GET /login?request=...`
-pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<PageQuery>) -> HttpResponse {
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
     let Some((id, request)) = pending_request(&state, query.request.as_deref()).await else {
         return expired_page(&req, None);
     };
@@ -46,7 +49,11 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, query: web
 }
 
 /// `POST /login`
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> HttpResponse {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     let Some((id, request)) = pending_request(&state, form.request.as_deref()).await else {
         return expired_page(&req, None);
@@ -54,15 +61,38 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form
     let username = form.username.unwrap_or_default();
     let t = pages::catalog_for(&req, request.ui_locales.as_deref());
 
-    let csrf_ok = state.csrf.verify(&req, &id, form.csrf_token.as_deref().unwrap_or_default(), state.secure_cookies());
+    let csrf_ok = state.csrf.verify(
+        &req,
+        &id,
+        form.csrf_token.as_deref().unwrap_or_default(),
+        state.secure_cookies(),
+    );
     if !csrf_ok {
-        return show(&req, &state, &id, &request, &username, Some(t.text("login.error.csrf")), StatusCode::FORBIDDEN).await;
+        return show(
+            &req,
+            &state,
+            &id,
+            &request,
+            &username,
+            Some(t.text("login.error.csrf")),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     let keys = throttle_keys(&req, &username);
     match locked_for(&state, &keys).await {
         Ok(Some(seconds)) => {
             let message = t.format("login.error.locked", &[("seconds", &seconds.to_string())]);
-            return show(&req, &state, &id, &request, &username, Some(&message), StatusCode::TOO_MANY_REQUESTS).await;
+            return show(
+                &req,
+                &state,
+                &id,
+                &request,
+                &username,
+                Some(&message),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
         }
         Ok(None) => {}
         Err(error) => return server_error_page(&req, &error),
@@ -79,7 +109,16 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form
         }
         tracing::info!(target: "audit", "sign-in failed");
         let message = t.text("login.error.invalid_credentials");
-        return show(&req, &state, &id, &request, &username, Some(message), StatusCode::UNAUTHORIZED).await;
+        return show(
+            &req,
+            &state,
+            &id,
+            &request,
+            &username,
+            Some(message),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
 
     signed_in(&req, &state, id, request, &user, keys).await
@@ -95,7 +134,12 @@ async fn signed_in(
     keys: Vec<ThrottleKey>,
 ) -> HttpResponse {
     let now = state.clock.now();
-    let new = session::start(&user.id, &["pwd"], now, state.settings.sessions.absolute_lifetime_secs);
+    let new = session::start(
+        &user.id,
+        &["pwd"],
+        now,
+        state.settings.sessions.absolute_lifetime_secs,
+    );
     let row = new.session.clone();
     let stored = state
         .db
@@ -114,7 +158,18 @@ async fn signed_in(
         Ok(None) => return expired_page(req, request.ui_locales.as_deref()),
         Err(error) => return server_error_page(req, &error),
     };
-    let mut response = proceed(req, state, &client, request, Some(id), Some(new.session), Progress { just_signed_in: true }).await;
+    let mut response = proceed(
+        req,
+        state,
+        &client,
+        request,
+        Some(id),
+        Some(new.session),
+        Progress {
+            just_signed_in: true,
+        },
+    )
+    .await;
     let cookie = session_cookie(state, new.cookie_value);
     if let Err(error) = response.add_cookie(&cookie) {
         tracing::error!(error = %error, "cannot set the session cookie");
@@ -124,7 +179,8 @@ async fn signed_in(
 
 fn session_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'static> {
     let secure = state.secure_cookies();
-    let max_age = actix_web::cookie::time::Duration::seconds(state.settings.sessions.absolute_lifetime_secs);
+    let max_age =
+        actix_web::cookie::time::Duration::seconds(state.settings.sessions.absolute_lifetime_secs);
     actix_web::cookie::Cookie::build(session::cookie_name(secure), value)
         .path("/")
         .http_only(true)
@@ -166,7 +222,10 @@ async fn show(
     response
 }
 
-pub async fn pending_request(state: &AppState, id: Option<&str>) -> Option<(String, AuthorizationRequest)> {
+pub async fn pending_request(
+    state: &AppState,
+    id: Option<&str>,
+) -> Option<(String, AuthorizationRequest)> {
     let id = id.filter(|id| !id.is_empty())?;
     match pending::load(&state.db, id, state.clock.now()).await {
         Ok(Some(request)) => Some((id.to_owned(), request)),
@@ -181,7 +240,9 @@ pub async fn pending_request(state: &AppState, id: Option<&str>) -> Option<(Stri
 /// The account and the client address, each counted separately. The peer
 /// address is used, not forwarding headers a client could forge.
 fn throttle_keys(req: &HttpRequest, username: &str) -> Vec<ThrottleKey> {
-    let account = Username::parse(username).map(|u| u.key()).unwrap_or_else(|_| username.to_lowercase());
+    let account = Username::parse(username)
+        .map(|u| u.key())
+        .unwrap_or_else(|_| username.to_lowercase());
     let mut keys = vec![ThrottleKey::account(&account)];
     if let Some(peer) = req.peer_addr() {
         keys.push(ThrottleKey::address(&peer.ip().to_string()));
@@ -205,7 +266,13 @@ async fn locked_for(state: &AppState, keys: &[ThrottleKey]) -> Result<Option<i64
 
 async fn record_failure(state: &AppState, keys: Vec<ThrottleKey>) -> Result<(), StorageError> {
     let now = state.clock.now();
-    state.db.run(move |conn| keys.iter().try_for_each(|key| throttle::record_failure(conn, key, now))).await
+    state
+        .db
+        .run(move |conn| {
+            keys.iter()
+                .try_for_each(|key| throttle::record_failure(conn, key, now))
+        })
+        .await
 }
 
 /// The user when `password` is theirs and they may sign in. Unknown users
@@ -218,7 +285,11 @@ async fn check_password(
     let user = match Username::parse(username) {
         Ok(name) => {
             let key = name.key();
-            match state.db.run(move |conn| User::find_by_username_key(conn, &key)).await {
+            match state
+                .db
+                .run(move |conn| User::find_by_username_key(conn, &key))
+                .await
+            {
                 Ok(user) => Some(user),
                 Err(StorageError::NotFound) => None,
                 Err(other) => return Err(other.into()),
@@ -226,7 +297,10 @@ async fn check_password(
         }
         Err(_) => None,
     };
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
 
     let matches = state.passwords.verify(password, hash).await?;
     Ok(user.filter(|u| matches && !u.disabled))

@@ -36,6 +36,10 @@ diesel::table! {
         require_pkce -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        sealed_secret -> Nullable<Text>,
+        access_token_lifetime_secs -> Nullable<BigInt>,
+        id_token_lifetime_secs -> Nullable<BigInt>,
+        refresh_token_lifetime_secs -> Nullable<BigInt>,
     }
 }
 
@@ -52,7 +56,6 @@ diesel::table! {
         unpublish_at -> Nullable<BigInt>,
     }
 }
-
 
 diesel::table! {
     sessions (id_hash) {

@@ -46,8 +46,21 @@ impl Page {
     }
 }
 
+impl Page {
+    /// Where the page's first form posts to.
+    pub fn form_action(&self) -> String {
+        form_action(&self.html)
+    }
+}
+
 fn unescape(value: &str) -> String {
-    value.replace("&amp;", "&").replace("&quot;", "\"").replace("&#x27;", "'").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+    value
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// Where a navigation ended.
@@ -61,7 +74,10 @@ impl Landing {
     pub fn redirect(self) -> Url {
         match self {
             Landing::Redirect(url) => url,
-            Landing::Page(page) => panic!("expected a redirect, got a {} page at {}: {}", page.status, page.url, page.html),
+            Landing::Page(page) => panic!(
+                "expected a redirect, got a {} page at {}: {}",
+                page.status, page.url, page.html
+            ),
         }
     }
 
@@ -80,7 +96,10 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        Browser { http, base: Url::parse(base).expect("a base URL") }
+        Browser {
+            http,
+            base: Url::parse(base).expect("a base URL"),
+        }
     }
 
     /// GETs `url` and follows redirects within the server.
@@ -90,8 +109,17 @@ impl Browser {
     }
 
     pub async fn submit(&self, page: &Page, fields: &[(&str, &str)]) -> Landing {
-        let action = page.url.join(&form_action(&page.html)).expect("a form action");
-        let response = self.http.post(action).form(fields).send().await.expect("the server answers");
+        let action = page
+            .url
+            .join(&form_action(&page.html))
+            .expect("a form action");
+        let response = self
+            .http
+            .post(action)
+            .form(fields)
+            .send()
+            .await
+            .expect("the server answers");
         self.follow(response).await
     }
 
@@ -102,12 +130,20 @@ impl Browser {
                 let html = response.text().await.expect("a body");
                 return Landing::Page(Page { url, status, html });
             }
-            let location = response.headers()[LOCATION].to_str().expect("a Location").to_owned();
+            let location = response.headers()[LOCATION]
+                .to_str()
+                .expect("a Location")
+                .to_owned();
             let next = response.url().join(&location).expect("a valid Location");
             if next.origin() != self.base.origin() {
                 return Landing::Redirect(next);
             }
-            response = self.http.get(next).send().await.expect("the server answers");
+            response = self
+                .http
+                .get(next)
+                .send()
+                .await
+                .expect("the server answers");
         }
         panic!("too many redirects");
     }
@@ -116,14 +152,31 @@ impl Browser {
     pub async fn sign_in(&self, page: &Page, username: &str, password: &str) -> Landing {
         let request = page.field("request").expect("the form names its request");
         let csrf = page.field("csrf_token").expect("the form has a CSRF token");
-        self.submit(page, &[("request", &request), ("csrf_token", &csrf), ("username", username), ("password", password)]).await
+        self.submit(
+            page,
+            &[
+                ("request", &request),
+                ("csrf_token", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     /// Answers the consent page.
     pub async fn decide(&self, page: &Page, decision: &str) -> Landing {
         let request = page.field("request").expect("the form names its request");
         let csrf = page.field("csrf_token").expect("the form has a CSRF token");
-        self.submit(page, &[("request", &request), ("csrf_token", &csrf), ("decision", decision)]).await
+        self.submit(
+            page,
+            &[
+                ("request", &request),
+                ("csrf_token", &csrf),
+                ("decision", decision),
+            ],
+        )
+        .await
     }
 
     /// Goes from `authorize_url` to the client's redirect: signing in and
@@ -133,9 +186,14 @@ impl Browser {
         for _ in 0..3 {
             landing = match landing {
                 Landing::Redirect(url) => return url,
-                Landing::Page(page) if page.is_login() => self.sign_in(&page, username, password).await,
+                Landing::Page(page) if page.is_login() => {
+                    self.sign_in(&page, username, password).await
+                }
                 Landing::Page(page) if page.is_consent() => self.decide(&page, "allow").await,
-                Landing::Page(page) => panic!("unexpected {} page at {}: {}", page.status, page.url, page.html),
+                Landing::Page(page) => panic!(
+                    "unexpected {} page at {}: {}",
+                    page.status, page.url, page.html
+                ),
             };
         }
         landing.redirect()
@@ -151,5 +209,7 @@ fn form_action(html: &str) -> String {
 
 /// A query parameter of a URL.
 pub fn query_param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -1,6 +1,6 @@
 //! Round trips through the `porteiro` binary against a real database.
 
-use porteiro::clients::SecretHasher;
+use porteiro::clients::ClientSecrets;
 use porteiro::secret::ServerSecret;
 use porteiro::storage::models::client::Client;
 use porteiro::users::PasswordHasher;
@@ -214,7 +214,7 @@ async fn client_round_trip_with_flags() {
         .run(|conn| Client::find(conn, "demo"))
         .await
         .unwrap();
-    let hasher = SecretHasher::new(&ServerSecret::new(SecretString::from(
+    let hasher = ClientSecrets::new(&ServerSecret::new(SecretString::from(
         TEST_SECRET.to_owned(),
     )));
     let presented = porteiro::clients::PlainSecret::from_presented(&secret);

@@ -136,14 +136,38 @@ impl TestApp {
         users.create(new).await.expect("the user is created")
     }
 
+    /// Disables `username`'s account, as `porteiro user disable` does.
+    pub async fn disable_user(&self, username: &str) {
+        use porteiro::users::{PasswordHasher, Users};
+
+        let users = Users::new(self.db.clone(), PasswordHasher::new(2), self.clock.clone());
+        users
+            .set_disabled(username, true)
+            .await
+            .expect("the user is disabled");
+    }
+
+    /// The English texts, the ones a browser without `Accept-Language` sees.
+    pub fn english(&self) -> &'static porteiro::i18n::Catalog {
+        porteiro::i18n::negotiate(None, None)
+    }
+
     /// Registers a client from RFC 7591 metadata.
-    pub async fn register_client(&self, metadata: serde_json::Value) -> porteiro::clients::RegisteredClient {
-        use porteiro::clients::{ClientMetadata, Clients, SecretHasher};
+    pub async fn register_client(
+        &self,
+        metadata: serde_json::Value,
+    ) -> porteiro::clients::RegisteredClient {
+        use porteiro::clients::{ClientMetadata, ClientSecrets, Clients};
         use porteiro::secret::ServerSecret;
 
         let metadata: ClientMetadata = serde_json::from_value(metadata).expect("client metadata");
-        let hasher = SecretHasher::new(&ServerSecret::new(SecretString::from(TEST_SECRET.to_owned())));
-        Clients::new(self.db.clone(), hasher, self.clock.clone()).register(&metadata).await.expect("the client registers")
+        let hasher = ClientSecrets::new(&ServerSecret::new(SecretString::from(
+            TEST_SECRET.to_owned(),
+        )));
+        Clients::new(self.db.clone(), hasher, self.clock.clone())
+            .register(&metadata)
+            .await
+            .expect("the client registers")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

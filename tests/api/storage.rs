@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use porteiro::clients::{ClientMetadata, Clients, SecretHasher};
+use porteiro::clients::{ClientMetadata, ClientSecrets, Clients};
 use porteiro::clock::ManualClock;
 use porteiro::domain::Username;
 use porteiro::keys::SigningAlg;
@@ -31,7 +31,7 @@ async fn the_database_holds_no_private_key_password_or_client_secret_in_plaintex
         roles: vec![],
     };
     users.create(new_user).await.unwrap();
-    let hasher = SecretHasher::new(&ServerSecret::new(SecretString::from(
+    let hasher = ClientSecrets::new(&ServerSecret::new(SecretString::from(
         TEST_SECRET.to_owned(),
     )));
     let metadata = ClientMetadata {
@@ -87,6 +87,7 @@ fn assert_private_key_is_sealed(key: &SigningKeyRow) {
     let alg = SigningAlg::parse(&key.alg).unwrap();
     let parses = match alg {
         SigningAlg::RS256 => josekit::jws::RS256.key_pair_from_der(&sealed).is_ok(),
+        SigningAlg::PS256 => josekit::jws::PS256.key_pair_from_der(&sealed).is_ok(),
         SigningAlg::ES256 => josekit::jws::ES256.key_pair_from_der(&sealed).is_ok(),
         SigningAlg::EdDSA => josekit::jws::EdDSA.key_pair_from_der(&sealed).is_ok(),
     };

@@ -2,7 +2,10 @@
 //! 4.6). A code works once; a second use revokes what the first issued
 //! (RFC 6749 section 4.1.2).
 
-use super::{GrantContext, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint, revoke_issued};
+use super::{
+    GrantContext, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint,
+    revoke_issued,
+};
 use crate::domain::Scopes;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::pkce;
@@ -12,8 +15,16 @@ use crate::storage::models::authorization_code::{AuthorizationCodeRow, Redemptio
 use crate::storage::models::client::Client;
 use crate::storage::models::user::User;
 
-pub(super) async fn redeem(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
-    let code = form.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "code is required"))?;
+pub(super) async fn redeem(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<TokenResponse, OAuthError> {
+    let code = form
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "code is required"))?;
     let code_hash = crate::secret::token_hash(code);
     let row = load(ctx, &code_hash).await?;
 
@@ -30,15 +41,18 @@ pub(super) async fn redeem(ctx: &GrantContext<'_>, client: &Client, form: &Token
         sid: Some(row.sid.clone()),
         nonce: row.nonce.clone(),
     };
-    let refresh = super::client_grants(client).iter().any(|g| g == "refresh_token").then(|| NewRefresh {
-        family_id: None,
-        client_id: client.id.clone(),
-        user_id: row.user_id.clone(),
-        scope: row.scope.clone(),
-        sid: row.sid.clone(),
-        auth_time: row.auth_time,
-        amr: row.amr.clone(),
-    });
+    let refresh = super::client_grants(client)
+        .iter()
+        .any(|g| g == "refresh_token")
+        .then(|| NewRefresh {
+            family_id: None,
+            client_id: client.id.clone(),
+            user_id: row.user_id.clone(),
+            scope: row.scope.clone(),
+            sid: row.sid.clone(),
+            auth_time: row.auth_time,
+            amr: row.amr.clone(),
+        });
     let (response, issued) = mint(ctx, client, &grant, refresh).await?;
 
     record(ctx, code_hash, issued).await?;
@@ -48,7 +62,11 @@ pub(super) async fn redeem(ctx: &GrantContext<'_>, client: &Client, form: &Token
 
 async fn load(ctx: &GrantContext<'_>, code_hash: &str) -> Result<AuthorizationCodeRow, OAuthError> {
     let hash = code_hash.to_owned();
-    match ctx.db.run(move |conn| AuthorizationCodeRow::find(conn, &hash)).await {
+    match ctx
+        .db
+        .run(move |conn| AuthorizationCodeRow::find(conn, &hash))
+        .await
+    {
         Err(StorageError::NotFound) => Err(invalid_grant("the authorization code is not valid")),
         other => Ok(other?),
     }
@@ -56,23 +74,36 @@ async fn load(ctx: &GrantContext<'_>, code_hash: &str) -> Result<AuthorizationCo
 
 /// The code is this client's, unused, unexpired, for this redirect URI, and
 /// the verifier answers its challenge.
-async fn check_binding(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm, row: &AuthorizationCodeRow) -> Result<(), OAuthError> {
+async fn check_binding(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    form: &TokenForm,
+    row: &AuthorizationCodeRow,
+) -> Result<(), OAuthError> {
     if row.client_id != client.id {
-        return Err(invalid_grant("the authorization code was issued to another client"));
+        return Err(invalid_grant(
+            "the authorization code was issued to another client",
+        ));
     }
     if row.redeemed_at.is_some() {
         revoke_first_use(ctx, row).await?;
-        return Err(invalid_grant("the authorization code was already used; the tokens it issued are revoked"));
+        return Err(invalid_grant(
+            "the authorization code was already used; the tokens it issued are revoked",
+        ));
     }
     if row.expires_at <= ctx.now {
         return Err(invalid_grant("the authorization code expired"));
     }
     if form.redirect_uri.as_deref() != Some(row.redirect_uri.as_str()) {
-        return Err(invalid_grant("redirect_uri differs from the authorization request's"));
+        return Err(invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
     }
     match (&row.code_challenge, form.code_verifier.as_deref()) {
         (Some(challenge), Some(verifier)) if pkce::verify(challenge, verifier) => Ok(()),
-        (Some(_), Some(_)) => Err(invalid_grant("code_verifier does not match the code_challenge")),
+        (Some(_), Some(_)) => Err(invalid_grant(
+            "code_verifier does not match the code_challenge",
+        )),
         (Some(_), None) => Err(invalid_grant("code_verifier is required")),
         // A verifier without a challenge means someone injected a code from
         // another flow (RFC 9700 section 4.8.2).
@@ -84,7 +115,11 @@ async fn check_binding(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm
 /// Marks the code used; losing the race to another redemption counts as reuse.
 async fn claim(ctx: &GrantContext<'_>, row: &AuthorizationCodeRow) -> Result<(), OAuthError> {
     let (hash, now) = (row.code_hash.clone(), ctx.now);
-    match ctx.db.run(move |conn| AuthorizationCodeRow::claim(conn, &hash, now)).await {
+    match ctx
+        .db
+        .run(move |conn| AuthorizationCodeRow::claim(conn, &hash, now))
+        .await
+    {
         Err(StorageError::NotFound) => {
             revoke_first_use(ctx, row).await?;
             Err(invalid_grant("the authorization code was already used"))
@@ -93,12 +128,18 @@ async fn claim(ctx: &GrantContext<'_>, row: &AuthorizationCodeRow) -> Result<(),
     }
 }
 
-async fn revoke_first_use(ctx: &GrantContext<'_>, row: &AuthorizationCodeRow) -> Result<(), OAuthError> {
+async fn revoke_first_use(
+    ctx: &GrantContext<'_>,
+    row: &AuthorizationCodeRow,
+) -> Result<(), OAuthError> {
     let (hash, now) = (row.code_hash.clone(), ctx.now);
     ctx.db
         .run(move |conn| {
             let current = AuthorizationCodeRow::find(conn, &hash)?;
-            let jti = current.access_token_jti.as_deref().zip(current.access_token_expires_at);
+            let jti = current
+                .access_token_jti
+                .as_deref()
+                .zip(current.access_token_expires_at);
             revoke_issued(conn, jti, current.refresh_family_id.as_deref(), now)
         })
         .await?;
@@ -115,12 +156,18 @@ pub(super) async fn active_user(ctx: &GrantContext<'_>, user_id: &str) -> Result
     }
 }
 
-async fn record(ctx: &GrantContext<'_>, code_hash: String, issued: super::IssuedIds) -> Result<(), OAuthError> {
+async fn record(
+    ctx: &GrantContext<'_>,
+    code_hash: String,
+    issued: super::IssuedIds,
+) -> Result<(), OAuthError> {
     let redemption = Redemption {
         access_token_jti: issued.access_token_jti,
         access_token_expires_at: issued.access_token_expires_at,
         refresh_family_id: issued.refresh_family_id,
     };
-    ctx.db.run(move |conn| AuthorizationCodeRow::record_redemption(conn, &code_hash, &redemption)).await?;
+    ctx.db
+        .run(move |conn| AuthorizationCodeRow::record_redemption(conn, &code_hash, &redemption))
+        .await?;
     Ok(())
 }

@@ -11,13 +11,28 @@ use crate::storage::models::client::Client;
 /// Scopes that describe a person, meaningless without one.
 const PERSON_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
-pub(super) async fn issue(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+pub(super) async fn issue(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<TokenResponse, OAuthError> {
     if client.token_endpoint_auth_method == AuthMethod::None.as_str() {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients cannot use client_credentials",
+        ));
     }
     let scopes = scopes(form, client)?;
 
-    let grant = Grant { client_id: client.id.clone(), user: None, scopes, auth_time: None, amr: vec![], sid: None, nonce: None };
+    let grant = Grant {
+        client_id: client.id.clone(),
+        user: None,
+        scopes,
+        auth_time: None,
+        amr: vec![],
+        sid: None,
+        nonce: None,
+    };
     let (response, _) = mint(ctx, client, &grant, None).await?;
     tracing::info!(target: "audit", client_id = %client.id, "client credentials token issued");
     Ok(response)
@@ -28,12 +43,20 @@ pub(super) async fn issue(ctx: &GrantContext<'_>, client: &Client, form: &TokenF
 fn scopes(form: &TokenForm, client: &Client) -> Result<Scopes, OAuthError> {
     let allowed = Scopes::parse(&client.allowed_scopes).unwrap_or_default();
     let Some(requested) = form.scope.as_deref() else {
-        let own: Vec<&str> = allowed.iter().map(|s| s.as_str()).filter(|s| !PERSON_SCOPES.contains(s)).collect();
+        let own: Vec<&str> = allowed
+            .iter()
+            .map(|s| s.as_str())
+            .filter(|s| !PERSON_SCOPES.contains(s))
+            .collect();
         return Ok(Scopes::parse(&own.join(" ")).unwrap_or_default());
     };
-    let requested = Scopes::parse(requested).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0))?;
+    let requested =
+        Scopes::parse(requested).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0))?;
     if !requested.is_subset_of(&allowed) {
-        return Err(OAuthError::new(ErrorCode::InvalidScope, "the client may not ask for some of these scopes"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "the client may not ask for some of these scopes",
+        ));
     }
     Ok(requested)
 }

@@ -7,7 +7,8 @@ mod refresh_token;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, OAuthError};
-use super::tokens::{Grant, Minter};
+use super::tokens::{Grant, IdTokenAlg, IdTokenSigner, Minter};
+use crate::clients::ClientSecrets;
 use crate::config::Settings;
 use crate::keys::{KeyStore, SigningAlg};
 use crate::storage::models::client::Client;
@@ -42,21 +43,37 @@ pub struct TokenResponse {
 pub struct GrantContext<'a> {
     pub db: &'a Db,
     pub keys: &'a KeyStore,
+    pub client_secrets: &'a ClientSecrets,
     pub settings: &'a Settings,
     pub now: i64,
 }
 
 /// Runs the grant the form names for an authenticated `client`.
-pub async fn exchange(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+pub async fn exchange(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.grant_type.as_deref().unwrap_or_default();
     let known = ["authorization_code", "refresh_token", "client_credentials"];
     if !known.contains(&grant_type) {
-        let description = if grant_type.is_empty() { "grant_type is required" } else { "unsupported grant_type" };
-        let code = if grant_type.is_empty() { ErrorCode::InvalidRequest } else { ErrorCode::UnsupportedGrantType };
+        let description = if grant_type.is_empty() {
+            "grant_type is required"
+        } else {
+            "unsupported grant_type"
+        };
+        let code = if grant_type.is_empty() {
+            ErrorCode::InvalidRequest
+        } else {
+            ErrorCode::UnsupportedGrantType
+        };
         return Err(OAuthError::new(code, description));
     }
     if !client_grants(client).iter().any(|g| g == grant_type) {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use this grant"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use this grant",
+        ));
     }
 
     match grant_type {
@@ -76,7 +93,10 @@ pub(super) fn invalid_grant(description: &str) -> OAuthError {
 
 pub(super) fn server_error(error: impl std::fmt::Display) -> OAuthError {
     tracing::error!(error = %error, "token request failed");
-    OAuthError::new(ErrorCode::ServerError, "the server failed to handle the request")
+    OAuthError::new(
+        ErrorCode::ServerError,
+        "the server failed to handle the request",
+    )
 }
 
 impl From<StorageError> for OAuthError {
@@ -94,20 +114,31 @@ pub(super) async fn mint(
     grant: &Grant,
     refresh: Option<NewRefresh>,
 ) -> Result<(TokenResponse, IssuedIds), OAuthError> {
-    let minter = Minter { keys: ctx.keys, issuer: &ctx.settings.issuer, now: ctx.now };
-    let access_alg = SigningAlg::parse(&ctx.settings.tokens.access_token_signing_alg).map_err(server_error)?;
-    let lifetime = ctx.settings.tokens.access_token_lifetime_secs;
-    let access = minter.access_token(grant, access_alg, lifetime).map_err(server_error)?;
+    let minter = Minter {
+        keys: ctx.keys,
+        issuer: &ctx.settings.issuer,
+        now: ctx.now,
+    };
+    let access_alg =
+        SigningAlg::parse(&ctx.settings.tokens.access_token_signing_alg).map_err(server_error)?;
+    let lifetime = client
+        .access_token_lifetime_secs
+        .unwrap_or(ctx.settings.tokens.access_token_lifetime_secs);
+    let access = minter
+        .access_token(grant, access_alg, lifetime)
+        .map_err(server_error)?;
 
     let id_token = match (grant.user.is_some(), grant.scopes.contains("openid")) {
-        (true, true) => {
-            let alg = SigningAlg::parse(&client.id_token_signed_response_alg).map_err(server_error)?;
-            Some(minter.id_token(grant, &access.token, alg, ctx.settings.tokens.id_token_lifetime_secs).map_err(server_error)?)
-        }
+        (true, true) => Some(id_token(ctx, &minter, client, grant, &access.token)?),
         _ => None,
     };
     let refresh_token = match refresh {
-        Some(new) => Some(store_refresh_token(ctx, new).await?),
+        Some(new) => {
+            let lifetime = client
+                .refresh_token_lifetime_secs
+                .unwrap_or(ctx.settings.tokens.refresh_token_lifetime_secs);
+            Some(store_refresh_token(ctx, new, lifetime).await?)
+        }
         None => None,
     };
 
@@ -125,6 +156,43 @@ pub(super) async fn mint(
         id_token,
     };
     Ok((response, ids))
+}
+
+/// The ID token, signed as the client registered: with our key, or HS256
+/// with its own secret.
+fn id_token(
+    ctx: &GrantContext<'_>,
+    minter: &Minter<'_>,
+    client: &Client,
+    grant: &Grant,
+    access_token: &str,
+) -> Result<String, OAuthError> {
+    let lifetime = client
+        .id_token_lifetime_secs
+        .unwrap_or(ctx.settings.tokens.id_token_lifetime_secs);
+    match IdTokenAlg::parse(&client.id_token_signed_response_alg).map_err(server_error)? {
+        IdTokenAlg::Key(alg) => minter
+            .id_token(grant, access_token, IdTokenSigner::Key(alg), lifetime)
+            .map_err(server_error),
+        IdTokenAlg::Hs256 => {
+            let sealed = client
+                .sealed_secret
+                .as_deref()
+                .ok_or_else(|| server_error("an HS256 client has no sealed secret"))?;
+            let secret = ctx
+                .client_secrets
+                .open(&client.id, sealed)
+                .map_err(server_error)?;
+            minter
+                .id_token(
+                    grant,
+                    access_token,
+                    IdTokenSigner::ClientSecret(&secret),
+                    lifetime,
+                )
+                .map_err(server_error)
+        }
+    }
 }
 
 /// What a token response issued, by id.
@@ -145,9 +213,15 @@ pub(super) struct NewRefresh {
     pub amr: String,
 }
 
-async fn store_refresh_token(ctx: &GrantContext<'_>, new: NewRefresh) -> Result<(String, String), OAuthError> {
+async fn store_refresh_token(
+    ctx: &GrantContext<'_>,
+    new: NewRefresh,
+    lifetime_secs: i64,
+) -> Result<(String, String), OAuthError> {
     let token = crate::secret::random_token(32);
-    let family_id = new.family_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let family_id = new
+        .family_id
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let row = RefreshTokenRow {
         token_hash: crate::secret::token_hash(&token),
         family_id: family_id.clone(),
@@ -158,11 +232,13 @@ async fn store_refresh_token(ctx: &GrantContext<'_>, new: NewRefresh) -> Result<
         auth_time: new.auth_time,
         amr: new.amr,
         created_at: ctx.now,
-        expires_at: ctx.now + ctx.settings.tokens.refresh_token_lifetime_secs,
+        expires_at: ctx.now + lifetime_secs,
         rotated_at: None,
         revoked_at: None,
     };
-    ctx.db.run(move |conn| RefreshTokenRow::insert(conn, &row)).await?;
+    ctx.db
+        .run(move |conn| RefreshTokenRow::insert(conn, &row))
+        .await?;
     Ok((token, family_id))
 }
 

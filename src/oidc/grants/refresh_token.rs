@@ -10,7 +10,11 @@ use crate::storage::StorageError;
 use crate::storage::models::client::Client;
 use crate::storage::models::refresh_token::RefreshTokenRow;
 
-pub(super) async fn refresh(ctx: &GrantContext<'_>, client: &Client, form: &TokenForm) -> Result<TokenResponse, OAuthError> {
+pub(super) async fn refresh(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<TokenResponse, OAuthError> {
     let presented = form
         .refresh_token
         .as_deref()
@@ -48,22 +52,34 @@ pub(super) async fn refresh(ctx: &GrantContext<'_>, client: &Client, form: &Toke
 
 async fn load(ctx: &GrantContext<'_>, token_hash: &str) -> Result<RefreshTokenRow, OAuthError> {
     let hash = token_hash.to_owned();
-    match ctx.db.run(move |conn| RefreshTokenRow::find(conn, &hash)).await {
+    match ctx
+        .db
+        .run(move |conn| RefreshTokenRow::find(conn, &hash))
+        .await
+    {
         Err(StorageError::NotFound) => Err(invalid_grant("the refresh token is not valid")),
         other => Ok(other?),
     }
 }
 
-async fn check_usable(ctx: &GrantContext<'_>, client: &Client, row: &RefreshTokenRow) -> Result<(), OAuthError> {
+async fn check_usable(
+    ctx: &GrantContext<'_>,
+    client: &Client,
+    row: &RefreshTokenRow,
+) -> Result<(), OAuthError> {
     if row.client_id != client.id {
-        return Err(invalid_grant("the refresh token was issued to another client"));
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     if row.revoked_at.is_some() {
         return Err(invalid_grant("the refresh token was revoked"));
     }
     if row.rotated_at.is_some() {
         revoke_family(ctx, row).await?;
-        return Err(invalid_grant("the refresh token was already used; its family is revoked"));
+        return Err(invalid_grant(
+            "the refresh token was already used; its family is revoked",
+        ));
     }
     if row.expires_at <= ctx.now {
         return Err(invalid_grant("the refresh token expired"));
@@ -76,16 +92,24 @@ fn narrowed_scopes(form: &TokenForm, row: &RefreshTokenRow) -> Result<Scopes, OA
     let Some(requested) = form.scope.as_deref() else {
         return Ok(granted);
     };
-    let requested = Scopes::parse(requested).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0))?;
+    let requested =
+        Scopes::parse(requested).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.0))?;
     if requested.is_empty() || !requested.is_subset_of(&granted) {
-        return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh can narrow the scope, never widen it"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "a refresh can narrow the scope, never widen it",
+        ));
     }
     Ok(requested)
 }
 
 async fn claim(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAuthError> {
     let (hash, now) = (row.token_hash.clone(), ctx.now);
-    match ctx.db.run(move |conn| RefreshTokenRow::claim(conn, &hash, now)).await {
+    match ctx
+        .db
+        .run(move |conn| RefreshTokenRow::claim(conn, &hash, now))
+        .await
+    {
         Err(StorageError::NotFound) => {
             revoke_family(ctx, row).await?;
             Err(invalid_grant("the refresh token was already used"))
@@ -96,7 +120,9 @@ async fn claim(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAut
 
 async fn revoke_family(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAuthError> {
     let (family, now) = (row.family_id.clone(), ctx.now);
-    ctx.db.run(move |conn| super::revoke_issued(conn, None, Some(&family), now)).await?;
+    ctx.db
+        .run(move |conn| super::revoke_issued(conn, None, Some(&family), now))
+        .await?;
     tracing::warn!(target: "audit", client_id = %row.client_id, user_id = %row.user_id, "refresh token reused; family revoked");
     Ok(())
 }

@@ -35,7 +35,10 @@ pub fn success(req: &HttpRequest, target: &ResponseTarget<'_>, code: &str) -> Ht
 }
 
 pub fn error(req: &HttpRequest, target: &ResponseTarget<'_>, error: &OAuthError) -> HttpResponse {
-    let fields = vec![("error", error.code.as_str().to_owned()), ("error_description", error.description.clone())];
+    let fields = vec![
+        ("error", error.code.as_str().to_owned()),
+        ("error_description", error.description.clone()),
+    ];
     respond(req, target, fields)
 }
 
@@ -50,7 +53,11 @@ pub fn rejected(req: &HttpRequest, issuer: &str, redirect: &ErrorRedirect) -> Ht
     error(req, &target, &redirect.error)
 }
 
-fn respond(req: &HttpRequest, target: &ResponseTarget<'_>, mut fields: Vec<(&'static str, String)>) -> HttpResponse {
+fn respond(
+    req: &HttpRequest,
+    target: &ResponseTarget<'_>,
+    mut fields: Vec<(&'static str, String)>,
+) -> HttpResponse {
     if let Some(state) = target.state {
         fields.push(("state", state.to_owned()));
     }
@@ -60,7 +67,11 @@ fn respond(req: &HttpRequest, target: &ResponseTarget<'_>, mut fields: Vec<(&'st
         ResponseMode::Query => redirect_with_query(target.redirect_uri, &fields),
         ResponseMode::FormPost => {
             let t = crate::routes::pages::catalog_for(req, None);
-            let page = FormPostPage { t, redirect_uri: target.redirect_uri, fields };
+            let page = FormPostPage {
+                t,
+                redirect_uri: target.redirect_uri,
+                fields,
+            };
             crate::routes::pages::render(actix_web::http::StatusCode::OK, &page)
         }
     }
@@ -71,7 +82,8 @@ fn redirect_with_query(redirect_uri: &str, fields: &[(&str, String)]) -> HttpRes
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return HttpResponse::BadRequest().body("invalid redirect URI");
     };
-    url.query_pairs_mut().extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())));
+    url.query_pairs_mut()
+        .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())));
     // 303: after a form post the browser must follow with GET (RFC 9700
     // section 4.12).
     HttpResponse::SeeOther()

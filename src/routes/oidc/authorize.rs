@@ -5,7 +5,9 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::authorization_response::{self as response, ResponseTarget};
-use crate::oidc::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection, UntrustedRequest};
+use crate::oidc::authorize::{
+    self, AuthorizationRequest, AuthorizeParams, Rejection, UntrustedRequest,
+};
 use crate::oidc::flow::{self, Progress, Step};
 use crate::oidc::{codes, pending, session};
 use crate::routes::pages;
@@ -17,7 +19,11 @@ use crate::storage::models::session::Session;
 use crate::storage::models::user::User;
 
 /// `GET /authorize` (query) and `POST /authorize` (form body).
-pub async fn authorize(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn authorize(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let raw = match *req.method() == Method::POST {
         true => String::from_utf8_lossy(&body).into_owned(),
         false => req.query_string().to_owned(),
@@ -33,8 +39,12 @@ pub async fn authorize(req: HttpRequest, state: web::Data<AppState>, body: web::
     };
     let request = match authorize::validate(&params, client.as_ref()) {
         Ok(request) => request,
-        Err(Rejection::Untrusted(kind)) => return untrusted_page(&req, &kind, params.ui_locales.as_deref()),
-        Err(Rejection::Redirect(redirect)) => return response::rejected(&req, &state.settings.issuer, &redirect),
+        Err(Rejection::Untrusted(kind)) => {
+            return untrusted_page(&req, &kind, params.ui_locales.as_deref());
+        }
+        Err(Rejection::Redirect(redirect)) => {
+            return response::rejected(&req, &state.settings.issuer, &redirect);
+        }
     };
     let Some(client) = client else {
         return untrusted_page(&req, &UntrustedRequest::UnknownClient, None);
@@ -44,7 +54,16 @@ pub async fn authorize(req: HttpRequest, state: web::Data<AppState>, body: web::
         Ok(session) => session,
         Err(error) => return server_error_page(&req, &error),
     };
-    proceed(&req, &state, &client, request, None, session, Progress::default()).await
+    proceed(
+        &req,
+        &state,
+        &client,
+        request,
+        None,
+        session,
+        Progress::default(),
+    )
+    .await
 }
 
 /// Moves a valid request on: to sign-in, to consent, or back to the client
@@ -65,7 +84,14 @@ pub async fn proceed(
         Err(error) => return server_error_page(req, &error),
     };
 
-    let step = flow::next_step(&request, session.as_ref(), granted.as_deref(), client.first_party, progress, now);
+    let step = flow::next_step(
+        &request,
+        session.as_ref(),
+        granted.as_deref(),
+        client.first_party,
+        progress,
+        now,
+    );
     let target = ResponseTarget {
         issuer: &state.settings.issuer,
         redirect_uri: &request.redirect_uri,
@@ -96,7 +122,12 @@ pub async fn proceed(
     }
 }
 
-async fn issue_code(state: &AppState, request: &AuthorizationRequest, session: &Session, now: i64) -> Result<String, StorageError> {
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+    now: i64,
+) -> Result<String, StorageError> {
     let sid = session::sid_for_client(&state.db, session, &request.client_id, now).await?;
     let lifetime = state.settings.tokens.authorization_code_lifetime_secs;
     let code = codes::issue(&state.db, request, session, &sid, now, lifetime).await?;
@@ -105,7 +136,13 @@ async fn issue_code(state: &AppState, request: &AuthorizationRequest, session: &
 }
 
 /// Stores the request (once) and sends the browser to the page.
-async fn to_page(req: &HttpRequest, state: &AppState, path: &str, request: &AuthorizationRequest, pending_id: Option<String>) -> HttpResponse {
+async fn to_page(
+    req: &HttpRequest,
+    state: &AppState,
+    path: &str,
+    request: &AuthorizationRequest,
+    pending_id: Option<String>,
+) -> HttpResponse {
     let id = match pending_id {
         Some(id) => id,
         None => match pending::store(&state.db, request, state.clock.now()).await {
@@ -119,21 +156,32 @@ async fn to_page(req: &HttpRequest, state: &AppState, path: &str, request: &Auth
         .finish()
 }
 
-async fn granted_scopes(state: &AppState, session: Option<&Session>, client_id: &str) -> Result<Option<String>, StorageError> {
+async fn granted_scopes(
+    state: &AppState,
+    session: Option<&Session>,
+    client_id: &str,
+) -> Result<Option<String>, StorageError> {
     let Some(session) = session else {
         return Ok(None);
     };
     let (user_id, client_id) = (session.user_id.clone(), client_id.to_owned());
-    state.db.run(move |conn| Consent::granted(conn, &user_id, &client_id)).await
+    state
+        .db
+        .run(move |conn| Consent::granted(conn, &user_id, &client_id))
+        .await
 }
 
 /// The browser's live SSO session, if its user may still sign in.
-pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<Session>, StorageError> {
+pub async fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Session>, StorageError> {
     let Some(cookie) = req.cookie(session::cookie_name(state.secure_cookies())) else {
         return Ok(None);
     };
     let idle = state.settings.sessions.idle_lifetime_secs;
-    let Some(found) = session::find(&state.db, cookie.value(), state.clock.now(), idle).await? else {
+    let Some(found) = session::find(&state.db, cookie.value(), state.clock.now(), idle).await?
+    else {
         return Ok(None);
     };
     let user_id = found.user_id.clone();
@@ -141,7 +189,10 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Option<Ses
     Ok((!user.disabled).then_some(found))
 }
 
-pub async fn load_client(state: &AppState, client_id: Option<&str>) -> Result<Option<Client>, StorageError> {
+pub async fn load_client(
+    state: &AppState,
+    client_id: Option<&str>,
+) -> Result<Option<Client>, StorageError> {
     let Some(id) = client_id.map(str::to_owned) else {
         return Ok(None);
     };
@@ -155,7 +206,8 @@ pub async fn load_client(state: &AppState, client_id: Option<&str>) -> Result<Op
 /// Parameters without a value count as omitted (OpenID Connect Core 3.1.2.1);
 /// one given twice makes the request invalid (RFC 6749 section 3.1).
 fn parse_params(raw: &str) -> Result<AuthorizeParams, String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| "the parameters are not form-encoded".to_owned())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|_| "the parameters are not form-encoded".to_owned())?;
     let mut fields = serde_json::Map::new();
     for (name, value) in pairs {
         if value.is_empty() || !authorize::SINGLE_VALUED.contains(&name.as_str()) {
@@ -165,10 +217,15 @@ fn parse_params(raw: &str) -> Result<AuthorizeParams, String> {
             return Err(format!("the parameter `{name}` is given more than once"));
         }
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| "the parameters are malformed".to_owned())
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|_| "the parameters are malformed".to_owned())
 }
 
-fn untrusted_page(req: &HttpRequest, kind: &UntrustedRequest, ui_locales: Option<&str>) -> HttpResponse {
+fn untrusted_page(
+    req: &HttpRequest,
+    kind: &UntrustedRequest,
+    ui_locales: Option<&str>,
+) -> HttpResponse {
     let t = pages::catalog_for(req, ui_locales);
     let message = match kind {
         UntrustedRequest::MissingClientId => t.text("error.missing_client_id").to_owned(),
@@ -176,16 +233,31 @@ fn untrusted_page(req: &HttpRequest, kind: &UntrustedRequest, ui_locales: Option
         UntrustedRequest::InvalidRedirectUri => t.text("error.invalid_redirect_uri").to_owned(),
         UntrustedRequest::Malformed(detail) => t.format("error.bad_request", &[("detail", detail)]),
     };
-    pages::error_page(StatusCode::BAD_REQUEST, t, &message, pages::request_id(req).as_deref())
+    pages::error_page(
+        StatusCode::BAD_REQUEST,
+        t,
+        &message,
+        pages::request_id(req).as_deref(),
+    )
 }
 
 pub fn expired_page(req: &HttpRequest, ui_locales: Option<&str>) -> HttpResponse {
     let t = pages::catalog_for(req, ui_locales);
-    pages::error_page(StatusCode::BAD_REQUEST, t, t.text("error.expired_request"), pages::request_id(req).as_deref())
+    pages::error_page(
+        StatusCode::BAD_REQUEST,
+        t,
+        t.text("error.expired_request"),
+        pages::request_id(req).as_deref(),
+    )
 }
 
 pub fn server_error_page(req: &HttpRequest, error: &dyn std::error::Error) -> HttpResponse {
     tracing::error!(error = %error, "a sign-in step failed");
     let t = pages::catalog_for(req, None);
-    pages::error_page(StatusCode::INTERNAL_SERVER_ERROR, t, t.text("error.server"), pages::request_id(req).as_deref())
+    pages::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        t,
+        t.text("error.server"),
+        pages::request_id(req).as_deref(),
+    )
 }

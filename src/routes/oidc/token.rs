@@ -17,16 +17,29 @@ struct TokenRequest {
     client_secret: Option<String>,
 }
 
-pub async fn issue_token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn issue_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let request = match parse(&req, &body) {
         Ok(request) => request,
         Err(error) => return error_response(&error, false),
     };
 
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let presented = client_auth::presented(authorization, request.client_id.as_deref(), request.client_secret.as_deref());
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let presented = client_auth::presented(
+        authorization,
+        request.client_id.as_deref(),
+        request.client_secret.as_deref(),
+    );
     let client = match presented {
-        Ok(presented) => client_auth::authenticate(&state.db, &state.client_secrets, presented).await,
+        Ok(presented) => {
+            client_auth::authenticate(&state.db, &state.client_secrets, presented).await
+        }
         Err(error) => Err(error),
     };
     let client = match client {
@@ -35,7 +48,13 @@ pub async fn issue_token(req: HttpRequest, state: web::Data<AppState>, body: web
     };
     tracing::Span::current().record("client_id", client.id.as_str());
 
-    let ctx = GrantContext { db: &state.db, keys: &state.keys, settings: &state.settings, now: state.clock.now() };
+    let ctx = GrantContext {
+        db: &state.db,
+        keys: &state.keys,
+        client_secrets: &state.client_secrets,
+        settings: &state.settings,
+        now: state.clock.now(),
+    };
     match grants::exchange(&ctx, &client, &request.form).await {
         Ok(response) => no_store(HttpResponse::Ok()).json(response),
         Err(error) => error_response(&error, false),
@@ -45,21 +64,31 @@ pub async fn issue_token(req: HttpRequest, state: web::Data<AppState>, body: web
 /// The form body; each parameter at most once (RFC 6749 section 3.2).
 fn parse(req: &HttpRequest, body: &[u8]) -> Result<TokenRequest, OAuthError> {
     let invalid = |description: &str| OAuthError::new(ErrorCode::InvalidRequest, description);
-    let form_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let form_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if !form_type.starts_with("application/x-www-form-urlencoded") {
-        return Err(invalid("the body must be application/x-www-form-urlencoded"));
+        return Err(invalid(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| invalid("the body is not form-encoded"))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| invalid("the body is not form-encoded"))?;
     let mut fields = serde_json::Map::new();
     for (name, value) in pairs {
         if value.is_empty() {
             continue;
         }
         if fields.insert(name.clone(), value.into()).is_some() {
-            return Err(invalid(&format!("the parameter `{name}` is given more than once")));
+            return Err(invalid(&format!(
+                "the parameter `{name}` is given more than once"
+            )));
         }
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| invalid("the parameters are malformed"))
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|_| invalid("the parameters are malformed"))
 }
 
 /// RFC 6749 section 5.2: 400, or 401 for client authentication, with
@@ -74,10 +103,14 @@ fn error_response(error: &OAuthError, basic: bool) -> HttpResponse {
     if basic && error.code == ErrorCode::InvalidClient {
         response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"porteiro\""));
     }
-    response.json(serde_json::json!({ "error": error.code.as_str(), "error_description": error.description }))
+    response.json(
+        serde_json::json!({ "error": error.code.as_str(), "error_description": error.description }),
+    )
 }
 
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    builder.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
     builder
 }

@@ -11,7 +11,11 @@ use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::models::user::User;
 
-pub async fn show_userinfo(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn show_userinfo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let token = match bearer_token(&req, &body) {
         Ok(Some(token)) => token,
         Ok(None) => return challenge(StatusCode::UNAUTHORIZED, None),
@@ -19,14 +23,20 @@ pub async fn show_userinfo(req: HttpRequest, state: web::Data<AppState>, body: w
     };
     let keys = state.keys.current();
     let now = state.clock.now();
-    let claims = match access_token::validate(&keys, &state.db, &state.settings.issuer, now, &token).await {
-        Ok(claims) => claims,
-        Err(error) if error.code == ErrorCode::ServerError => return HttpResponse::InternalServerError().finish(),
-        Err(error) => return challenge(StatusCode::UNAUTHORIZED, Some(&error)),
-    };
+    let claims =
+        match access_token::validate(&keys, &state.db, &state.settings.issuer, now, &token).await {
+            Ok(claims) => claims,
+            Err(error) if error.code == ErrorCode::ServerError => {
+                return HttpResponse::InternalServerError().finish();
+            }
+            Err(error) => return challenge(StatusCode::UNAUTHORIZED, Some(&error)),
+        };
     let scopes = claims.scopes();
     if !scopes.contains("openid") {
-        let error = OAuthError::new(ErrorCode::InsufficientScope, "the token lacks the openid scope");
+        let error = OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the token lacks the openid scope",
+        );
         return challenge(StatusCode::FORBIDDEN, Some(&error));
     }
 
@@ -34,12 +44,17 @@ pub async fn show_userinfo(req: HttpRequest, state: web::Data<AppState>, body: w
     let user = match state.db.run(move |conn| User::find(conn, &sub)).await {
         Ok(user) if !user.disabled => user,
         Ok(_) | Err(StorageError::NotFound) => {
-            let error = OAuthError::new(ErrorCode::InvalidToken, "the token's user can no longer sign in");
+            let error = OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the token's user can no longer sign in",
+            );
             return challenge(StatusCode::UNAUTHORIZED, Some(&error));
         }
         Err(_) => return HttpResponse::InternalServerError().finish(),
     };
-    cors(HttpResponse::Ok()).insert_header((header::CACHE_CONTROL, "no-store")).json(user_claims(&user, &scopes))
+    cors(HttpResponse::Ok())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(user_claims(&user, &scopes))
 }
 
 /// The token from `Authorization: Bearer`, or from an `access_token` form
@@ -58,7 +73,11 @@ fn bearer_token(req: &HttpRequest, body: &[u8]) -> Result<Option<String>, OAuthE
         Some(Err(_)) => return Err(invalid("the Authorization header is malformed")),
     };
 
-    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let body_token = match (*req.method() == Method::POST, is_form) {
         (true, true) => serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
             .map_err(|_| invalid("the body is not form-encoded"))?
@@ -87,7 +106,9 @@ fn challenge(status: StatusCode, error: Option<&OAuthError>) -> HttpResponse {
     let mut response = cors(HttpResponse::build(status));
     response.insert_header((header::WWW_AUTHENTICATE, value));
     match error {
-        Some(e) => response.json(serde_json::json!({ "error": e.code.as_str(), "error_description": e.description })),
+        Some(e) => response.json(
+            serde_json::json!({ "error": e.code.as_str(), "error_description": e.description }),
+        ),
         None => response.finish(),
     }
 }
@@ -106,7 +127,10 @@ pub async fn userinfo_preflight() -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type"))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, Content-Type",
+        ))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
 }

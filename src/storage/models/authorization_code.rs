@@ -36,11 +36,16 @@ pub struct Redemption {
 
 impl AuthorizationCodeRow {
     pub fn insert(conn: &mut DbConnection, row: &AuthorizationCodeRow) -> Result<(), StorageError> {
-        diesel::insert_into(authorization_codes::table).values(row).execute(conn)?;
+        diesel::insert_into(authorization_codes::table)
+            .values(row)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find(conn: &mut DbConnection, code_hash: &str) -> Result<AuthorizationCodeRow, StorageError> {
+    pub fn find(
+        conn: &mut DbConnection,
+        code_hash: &str,
+    ) -> Result<AuthorizationCodeRow, StorageError> {
         Ok(authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCodeRow::as_select())

@@ -18,11 +18,17 @@ pub struct PendingRequestRow {
 
 impl PendingRequestRow {
     pub fn insert(conn: &mut DbConnection, row: &PendingRequestRow) -> Result<(), StorageError> {
-        diesel::insert_into(authorization_requests::table).values(row).execute(conn)?;
+        diesel::insert_into(authorization_requests::table)
+            .values(row)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find_live(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<PendingRequestRow, StorageError> {
+    pub fn find_live(
+        conn: &mut DbConnection,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<PendingRequestRow, StorageError> {
         Ok(authorization_requests::table
             .find(id_hash)
             .filter(authorization_requests::expires_at.gt(now))

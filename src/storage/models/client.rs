@@ -28,6 +28,12 @@ pub struct Client {
     pub require_pkce: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The secret sealed (see `keys::Sealer`), only for HS256 ID tokens.
+    pub sealed_secret: Option<String>,
+    /// Lifetimes for this client's tokens; `None` takes the configured default.
+    pub access_token_lifetime_secs: Option<i64>,
+    pub id_token_lifetime_secs: Option<i64>,
+    pub refresh_token_lifetime_secs: Option<i64>,
 }
 
 impl std::fmt::Debug for Client {

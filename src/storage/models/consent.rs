@@ -9,7 +9,11 @@ pub struct Consent;
 
 impl Consent {
     /// The space-separated scopes granted, if any.
-    pub fn granted(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<Option<String>, StorageError> {
+    pub fn granted(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StorageError> {
         Ok(consents::table
             .find((user_id, client_id))
             .select(consents::scope)
@@ -18,7 +22,13 @@ impl Consent {
     }
 
     /// Records `scope` as granted, replacing what was granted before.
-    pub fn grant(conn: &mut DbConnection, user_id: &str, client_id: &str, scope: &str, now: i64) -> Result<(), StorageError> {
+    pub fn grant(
+        conn: &mut DbConnection,
+        user_id: &str,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
         diesel::delete(consents::table.find((user_id, client_id))).execute(conn)?;
         diesel::insert_into(consents::table)
             .values((

@@ -18,13 +18,21 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     pub fn find(conn: &mut DbConnection, key: &str) -> Result<Option<LoginThrottle>, StorageError> {
-        Ok(login_throttles::table.find(key).select(LoginThrottle::as_select()).first(conn).optional()?)
+        Ok(login_throttles::table
+            .find(key)
+            .select(LoginThrottle::as_select())
+            .first(conn)
+            .optional()?)
     }
 
     pub fn save(conn: &mut DbConnection, row: &LoginThrottle) -> Result<(), StorageError> {
-        let updated = diesel::update(login_throttles::table.find(&row.throttle_key)).set(row).execute(conn)?;
+        let updated = diesel::update(login_throttles::table.find(&row.throttle_key))
+            .set(row)
+            .execute(conn)?;
         if updated == 0 {
-            diesel::insert_into(login_throttles::table).values(row).execute(conn)?;
+            diesel::insert_into(login_throttles::table)
+                .values(row)
+                .execute(conn)?;
         }
         Ok(())
     }

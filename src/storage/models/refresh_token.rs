@@ -26,11 +26,16 @@ pub struct RefreshTokenRow {
 
 impl RefreshTokenRow {
     pub fn insert(conn: &mut DbConnection, row: &RefreshTokenRow) -> Result<(), StorageError> {
-        diesel::insert_into(refresh_tokens::table).values(row).execute(conn)?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(row)
+            .execute(conn)?;
         Ok(())
     }
 
-    pub fn find(conn: &mut DbConnection, token_hash: &str) -> Result<RefreshTokenRow, StorageError> {
+    pub fn find(
+        conn: &mut DbConnection,
+        token_hash: &str,
+    ) -> Result<RefreshTokenRow, StorageError> {
         Ok(refresh_tokens::table
             .find(token_hash)
             .select(RefreshTokenRow::as_select())
@@ -51,7 +56,11 @@ impl RefreshTokenRow {
         super::found(updated)
     }
 
-    pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> Result<usize, StorageError> {
+    pub fn revoke_family(
+        conn: &mut DbConnection,
+        family_id: &str,
+        now: i64,
+    ) -> Result<usize, StorageError> {
         Ok(diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::family_id.eq(family_id))

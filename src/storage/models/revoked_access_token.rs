@@ -10,7 +10,12 @@ pub struct RevokedAccessToken;
 
 impl RevokedAccessToken {
     /// Deny-lists `jti` (idempotent).
-    pub fn insert(conn: &mut DbConnection, jti: &str, expires_at: i64, now: i64) -> Result<(), StorageError> {
+    pub fn insert(
+        conn: &mut DbConnection,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StorageError> {
         let inserted = diesel::insert_into(revoked_access_tokens::table)
             .values((
                 revoked_access_tokens::jti.eq(jti),
@@ -19,7 +24,11 @@ impl RevokedAccessToken {
             ))
             .execute(conn);
         match inserted {
-            Ok(_) | Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+            Ok(_)
+            | Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(()),
             Err(other) => Err(other.into()),
         }
     }

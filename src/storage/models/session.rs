@@ -32,7 +32,9 @@ pub struct SessionClient {
 
 impl Session {
     pub fn insert(conn: &mut DbConnection, session: &Session) -> Result<(), StorageError> {
-        diesel::insert_into(sessions::table).values(session).execute(conn)?;
+        diesel::insert_into(sessions::table)
+            .values(session)
+            .execute(conn)?;
         Ok(())
     }
 
@@ -61,9 +63,13 @@ impl Session {
     }
 
     pub fn end(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<(), StorageError> {
-        diesel::update(sessions::table.find(id_hash).filter(sessions::ended_at.is_null()))
-            .set(sessions::ended_at.eq(now))
-            .execute(conn)?;
+        diesel::update(
+            sessions::table
+                .find(id_hash)
+                .filter(sessions::ended_at.is_null()),
+        )
+        .set(sessions::ended_at.eq(now))
+        .execute(conn)?;
         Ok(())
     }
 }
@@ -92,7 +98,9 @@ impl SessionClient {
             sid: new_sid.to_owned(),
             created_at: now,
         };
-        diesel::insert_into(session_clients::table).values(&row).execute(conn)?;
+        diesel::insert_into(session_clients::table)
+            .values(&row)
+            .execute(conn)?;
         Ok(row.sid)
     }
 }

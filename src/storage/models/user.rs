@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use crate::storage::schema::users;
 use super::found;
+use crate::storage::schema::users;
 use crate::storage::{DbConnection, StorageError};
 
 #[derive(Queryable, Selectable, Insertable, Clone)]
@@ -54,7 +54,10 @@ impl User {
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> Result<User, StorageError> {
-        Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)?)
     }
 
     pub fn find_by_username_key(conn: &mut DbConnection, key: &str) -> Result<User, StorageError> {
