@@ -26,6 +26,14 @@ const FALLBACK: (&str, &str) = ("en", include_str!("../../locales/en.toml"));
 /// language are listed, the first is chosen for a bare language tag.
 const TRANSLATIONS: &[(&str, &str)] = &[("pt-BR", include_str!("../../locales/pt-BR.toml"))];
 
+/// Every language with a catalogue, as BCP 47 tags (for discovery's
+/// `ui_locales_supported`).
+pub fn languages() -> Vec<&'static str> {
+    std::iter::once(FALLBACK.0)
+        .chain(TRANSLATIONS.iter().map(|(tag, _)| *tag))
+        .collect()
+}
+
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| Registry {
     fallback: Catalog::load(FALLBACK),
     translations: TRANSLATIONS.iter().copied().map(Catalog::load).collect(),

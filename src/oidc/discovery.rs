@@ -46,6 +46,7 @@ impl PublishedDocuments for DiscoveryDocument {
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": crate::oidc::claims::SUPPORTED_CLAIMS,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "ui_locales_supported": crate::i18n::languages(),
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": false,
             "request_parameter_supported": false,

@@ -1,8 +1,11 @@
 //! The authorization code flow end to end, as a relying party built with the
 //! `openidconnect` crate sees it.
 
-use openidconnect::core::CoreUserInfoClaims;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openidconnect::core::{CoreJwsSigningAlgorithm, CoreUserInfoClaims};
 use openidconnect::{AccessTokenHash, OAuth2TokenResponse, TokenResponse};
+use sha2::{Digest, Sha256};
 
 use crate::browser::{Browser, query_param};
 use crate::helpers::{TEST_PASSWORD, TestApp, spawn_app};
@@ -49,12 +52,19 @@ async fn complete_flow(app: &TestApp, metadata: serde_json::Value) {
         Some("alice@example.test")
     );
     assert!(claims.auth_time().is_some());
-    let expected_hash = AccessTokenHash::from_token(
-        tokens.access_token(),
-        id_token.signing_alg().expect("a signing algorithm"),
-        id_token.signing_key(&verifier).expect("the signing key"),
-    )
-    .expect("a hash");
+    let expected_hash = match id_token.signing_alg().expect("a signing algorithm") {
+        // No JWK names a client secret; HS256 hashes with SHA-256.
+        CoreJwsSigningAlgorithm::HmacSha256 => {
+            let digest = Sha256::digest(tokens.access_token().secret().as_bytes());
+            AccessTokenHash::new(URL_SAFE_NO_PAD.encode(&digest[..16]))
+        }
+        alg => AccessTokenHash::from_token(
+            tokens.access_token(),
+            alg,
+            id_token.signing_key(&verifier).expect("the signing key"),
+        )
+        .expect("a hash"),
+    };
     assert_eq!(claims.access_token_hash(), Some(&expected_hash));
 
     // Assert: userinfo answers for the access token.
