@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
 mod browser;
+mod browser_flow;
 mod cli;
 mod code_flow;
 mod discovery;
