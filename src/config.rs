@@ -42,6 +42,8 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DatabaseSettings {
+    /// How often expired sessions, codes and tokens are deleted.
+    pub purge_interval_secs: u64,
     pub max_connections: u32,
     pub min_idle_connections: u32,
     pub connect_timeout_secs: u64,
@@ -55,6 +57,8 @@ pub struct TokenSettings {
     pub refresh_token_lifetime_secs: i64,
     pub authorization_code_lifetime_secs: i64,
     pub access_token_signing_alg: String,
+    /// How often each instance reads revocations made by the others.
+    pub deny_list_refresh_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -142,6 +146,7 @@ impl Default for Settings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
+            purge_interval_secs: 600,
             max_connections: 8,
             min_idle_connections: 1,
             connect_timeout_secs: 5,
@@ -157,6 +162,7 @@ impl Default for TokenSettings {
             refresh_token_lifetime_secs: 30 * 24 * 3600,
             authorization_code_lifetime_secs: 60,
             access_token_signing_alg: "ES256".to_owned(),
+            deny_list_refresh_ms: 1000,
         }
     }
 }
@@ -309,6 +315,9 @@ impl Settings {
                 "keys.rotation_delay_secs",
                 "must not be negative",
             ));
+        }
+        if self.tokens.deny_list_refresh_ms == 0 {
+            return Err(ConfigError::new("tokens.deny_list_refresh_ms", "must be at least 1"));
         }
         if self.keys.reload_interval_ms == 0 {
             return Err(ConfigError::new(

@@ -17,6 +17,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KeyStore, Sealer};
 use crate::middleware::csrf::CsrfKey;
+use crate::oidc::deny_list::DenyList;
 use crate::oidc::discovery::DiscoveryDocument;
 use crate::routes;
 use crate::secret::ServerSecret;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub client_secrets: ClientSecrets,
     pub csrf: CsrfKey,
+    pub deny_list: Arc<DenyList>,
 }
 
 impl AppState {
@@ -86,6 +88,8 @@ impl Application {
             .await
             .context("cannot load the signing keys")?;
         keys.spawn_reloader(Duration::from_millis(settings.keys.reload_interval_ms));
+        let deny_list = DenyList::load(db.clone(), clock.clone()).await.context("cannot load the deny-list")?;
+        deny_list.spawn_refresher(Duration::from_millis(settings.tokens.deny_list_refresh_ms));
 
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
@@ -93,11 +97,18 @@ impl Application {
             passwords: PasswordHasher::new(settings.hash_concurrency()),
             client_secrets: ClientSecrets::new(&secret),
             csrf: CsrfKey::new(&secret),
+            deny_list,
             settings: Arc::new(settings),
             db: db.clone(),
             keys: keys.clone(),
             clock,
         });
+        crate::jobs::purge::spawn(
+            db.clone(),
+            state.settings.clone(),
+            state.clock.clone(),
+            Duration::from_secs(state.settings.database.purge_interval_secs.max(1)),
+        );
         let server = serve(listener, state, workers)?;
         tracing::info!(port, "listening");
 
@@ -175,8 +186,12 @@ fn serve(
 
 /// Every endpoint.
 fn routes(cfg: &mut web::ServiceConfig) {
-    use crate::oidc::discovery::{AUTHORIZE_PATH, JWKS_PATH, TOKEN_PATH, USERINFO_PATH};
-    use routes::oidc::{authorization_response, authorize, discovery, jwks, token, userinfo};
+    use crate::oidc::discovery::{
+        AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
+    };
+    use routes::oidc::{
+        authorization_response, authorize, discovery, introspect, jwks, revoke, token, userinfo,
+    };
 
     cfg.service(web::resource("/healthz").get(routes::health::show_health))
         .service(web::resource("/readyz").get(routes::health::show_readiness))
@@ -201,6 +216,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .post(routes::consent::consent),
         )
         .service(web::resource(TOKEN_PATH).post(token::issue_token))
+        .service(web::resource(REVOCATION_PATH).post(revoke::revoke_token))
+        .service(web::resource(INTROSPECTION_PATH).post(introspect::introspect_token))
         .service(
             web::resource(USERINFO_PATH)
                 .get(userinfo::show_userinfo)

@@ -7,14 +7,14 @@ use super::error::{ErrorCode, OAuthError};
 use super::tokens::ACCESS_TOKEN_TYP;
 use crate::domain::Scopes;
 use crate::keys::KeySet;
-use crate::storage::Db;
-use crate::storage::models::revoked_access_token::RevokedAccessToken;
+use super::deny_list::DenyList;
 
 /// The claims of a valid access token that callers use.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
+    pub aud: serde_json::Value,
     pub client_id: String,
     pub scope: String,
     pub jti: String,
@@ -32,35 +32,20 @@ fn invalid(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidToken, description)
 }
 
-pub async fn validate(
-    keys: &KeySet,
-    db: &Db,
-    issuer: &str,
-    now: i64,
-    token: &str,
-) -> Result<AccessTokenClaims, OAuthError> {
+/// Checks `token`; the deny-list is read from memory (see `deny_list`).
+pub fn validate(keys: &KeySet, deny_list: &DenyList, issuer: &str, now: i64, token: &str) -> Result<AccessTokenClaims, OAuthError> {
     let (payload, header) = keys.verify(token).map_err(|e| invalid(&e.to_string()))?;
     if header.token_type() != Some(ACCESS_TOKEN_TYP) {
         return Err(invalid("the token is not an access token"));
     }
-    let claims: AccessTokenClaims = serde_json::from_slice(&payload)
-        .map_err(|_| invalid("the token's claims are malformed"))?;
+    let claims: AccessTokenClaims = serde_json::from_slice(&payload).map_err(|_| invalid("the token's claims are malformed"))?;
     if claims.iss != issuer {
         return Err(invalid("the token is from another issuer"));
     }
     if claims.exp <= now {
         return Err(invalid("the token expired"));
     }
-
-    let jti = claims.jti.clone();
-    let revoked = db
-        .run(move |conn| RevokedAccessToken::is_revoked(conn, &jti))
-        .await
-        .map_err(|error| {
-            tracing::error!(error = %error, "cannot check the deny-list");
-            OAuthError::new(ErrorCode::ServerError, "the token could not be checked")
-        })?;
-    if revoked {
+    if deny_list.contains(&claims.jti) {
         return Err(invalid("the token was revoked"));
     }
     Ok(claims)

@@ -344,6 +344,10 @@ mod tests {
             id_token_signed_response_alg: "RS256".into(),
             first_party: false,
             require_pkce,
+            sealed_secret: None,
+            access_token_lifetime_secs: None,
+            id_token_lifetime_secs: None,
+            refresh_token_lifetime_secs: None,
             created_at: 0,
             updated_at: 0,
         }

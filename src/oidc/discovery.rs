@@ -10,6 +10,8 @@ pub const JWKS_PATH: &str = "/jwks.json";
 pub const AUTHORIZE_PATH: &str = "/authorize";
 pub const TOKEN_PATH: &str = "/token";
 pub const USERINFO_PATH: &str = "/userinfo";
+pub const REVOCATION_PATH: &str = "/revoke";
+pub const INTROSPECTION_PATH: &str = "/introspect";
 
 #[derive(Debug, Clone)]
 pub struct DiscoveryDocument {
@@ -36,6 +38,10 @@ impl PublishedDocuments for DiscoveryDocument {
             "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
             "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
             "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+            "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],

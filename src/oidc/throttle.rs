@@ -8,7 +8,7 @@ use crate::storage::models::login_throttle::LoginThrottle;
 use crate::storage::{DbConnection, StorageError};
 
 /// Failures are counted over this window, then forgotten.
-const WINDOW_SECS: i64 = 15 * 60;
+pub const WINDOW_SECS: i64 = 15 * 60;
 /// Longest lock-out.
 const MAX_LOCK_SECS: i64 = 15 * 60;
 /// First lock-out once the free failures are used up.

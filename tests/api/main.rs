@@ -12,5 +12,6 @@ mod health;
 mod helpers;
 mod keys;
 mod relying_party;
+mod revocation;
 mod startup_errors;
 mod storage;

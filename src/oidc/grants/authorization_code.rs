@@ -133,16 +133,18 @@ async fn revoke_first_use(
     row: &AuthorizationCodeRow,
 ) -> Result<(), OAuthError> {
     let (hash, now) = (row.code_hash.clone(), ctx.now);
-    ctx.db
+    let revoked = ctx
+        .db
         .run(move |conn| {
             let current = AuthorizationCodeRow::find(conn, &hash)?;
-            let jti = current
-                .access_token_jti
-                .as_deref()
-                .zip(current.access_token_expires_at);
-            revoke_issued(conn, jti, current.refresh_family_id.as_deref(), now)
+            let jti = current.access_token_jti.as_deref().zip(current.access_token_expires_at);
+            revoke_issued(conn, jti, current.refresh_family_id.as_deref(), now)?;
+            Ok::<_, crate::storage::StorageError>(current.access_token_jti.zip(current.access_token_expires_at))
         })
         .await?;
+    if let Some((jti, expires_at)) = revoked {
+        ctx.deny_list.note_revoked(&jti, expires_at);
+    }
     tracing::warn!(target: "audit", client_id = %row.client_id, user_id = %row.user_id, "authorization code reused; issued tokens revoked");
     Ok(())
 }

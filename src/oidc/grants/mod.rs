@@ -10,6 +10,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::tokens::{Grant, IdTokenAlg, IdTokenSigner, Minter};
 use crate::clients::ClientSecrets;
 use crate::config::Settings;
+use crate::oidc::deny_list::DenyList;
 use crate::keys::{KeyStore, SigningAlg};
 use crate::storage::models::client::Client;
 use crate::storage::models::refresh_token::RefreshTokenRow;
@@ -44,6 +45,7 @@ pub struct GrantContext<'a> {
     pub db: &'a Db,
     pub keys: &'a KeyStore,
     pub client_secrets: &'a ClientSecrets,
+    pub deny_list: &'a DenyList,
     pub settings: &'a Settings,
     pub now: i64,
 }

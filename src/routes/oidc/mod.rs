@@ -2,7 +2,10 @@
 
 pub mod authorization_response;
 pub mod authorize;
+pub mod backchannel;
 pub mod discovery;
+pub mod introspect;
 pub mod jwks;
+pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -24,7 +24,7 @@ pub async fn show_userinfo(
     let keys = state.keys.current();
     let now = state.clock.now();
     let claims =
-        match access_token::validate(&keys, &state.db, &state.settings.issuer, now, &token).await {
+        match access_token::validate(&keys, &state.deny_list, &state.settings.issuer, now, &token) {
             Ok(claims) => claims,
             Err(error) if error.code == ErrorCode::ServerError => {
                 return HttpResponse::InternalServerError().finish();

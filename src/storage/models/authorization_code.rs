@@ -79,4 +79,11 @@ impl AuthorizationCodeRow {
             .execute(conn)?;
         Ok(())
     }
+
+    /// Deletes codes that expired before `before`. Codes are kept a while
+    /// after expiry so a late second use still revokes what the first issued.
+    pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, StorageError> {
+        Ok(diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.le(before))).execute(conn)?)
+    }
+
 }

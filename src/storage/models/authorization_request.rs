@@ -42,4 +42,9 @@ impl PendingRequestRow {
         let deleted = diesel::delete(authorization_requests::table.find(id_hash)).execute(conn)?;
         super::found(deleted)
     }
+
+    pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StorageError> {
+        Ok(diesel::delete(authorization_requests::table.filter(authorization_requests::expires_at.le(now))).execute(conn)?)
+    }
+
 }

@@ -41,4 +41,15 @@ impl LoginThrottle {
         diesel::delete(login_throttles::table.find(key)).execute(conn)?;
         Ok(())
     }
+
+    /// Deletes counts whose window started before `before` and that lock nothing now.
+    pub fn purge_stale(conn: &mut DbConnection, before: i64, now: i64) -> Result<usize, StorageError> {
+        Ok(diesel::delete(
+            login_throttles::table
+                .filter(login_throttles::window_started_at.le(before))
+                .filter(login_throttles::locked_until.is_null().or(login_throttles::locked_until.le(now))),
+        )
+        .execute(conn)?)
+    }
+
 }

@@ -69,4 +69,9 @@ impl RefreshTokenRow {
         .set(refresh_tokens::revoked_at.eq(now))
         .execute(conn)?)
     }
+
+    /// Deletes tokens past their expiry; their families are then unknown.
+    pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StorageError> {
+        Ok(diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now))).execute(conn)?)
+    }
 }

@@ -72,6 +72,20 @@ impl Session {
         .execute(conn)?;
         Ok(())
     }
+
+    /// Deletes sessions that ended or expired; their client rows go with them.
+    pub fn purge(conn: &mut DbConnection, now: i64, idle_secs: i64) -> Result<usize, StorageError> {
+        Ok(diesel::delete(
+            sessions::table.filter(
+                sessions::ended_at
+                    .is_not_null()
+                    .or(sessions::expires_at.le(now))
+                    .or(sessions::last_used_at.le(now - idle_secs)),
+            ),
+        )
+        .execute(conn)?)
+    }
+
 }
 
 impl SessionClient {

@@ -1,0 +1,3 @@
+//! Background work every instance runs on a timer.
+
+pub mod purge;
