@@ -152,6 +152,7 @@ fn validate_trusted(
     let prompts = parse_prompts(params.prompt.as_deref())?;
     let max_age = parse_max_age(params.max_age.as_deref())?;
     check_lengths(params)?;
+    check_no_nul(params)?;
 
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),
@@ -321,6 +322,27 @@ fn check_lengths(params: &AuthorizeParams) -> Result<(), OAuthError> {
     }
 }
 
+/// The nonce is stored with the code, and PostgreSQL text cannot hold NUL;
+/// no client has a reason to send one in any of these.
+fn check_no_nul(params: &AuthorizeParams) -> Result<(), OAuthError> {
+    let fields = [
+        ("state", &params.state),
+        ("nonce", &params.nonce),
+        ("login_hint", &params.login_hint),
+        ("ui_locales", &params.ui_locales),
+    ];
+    match fields
+        .iter()
+        .find(|(_, value)| value.as_ref().is_some_and(|v| v.contains('\0')))
+    {
+        Some((name, _)) => Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            format!("{name} contains a NUL character"),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn grants(client: &Client) -> Vec<String> {
     serde_json::from_str(&client.grant_types).unwrap_or_default()
 }
@@ -417,6 +439,7 @@ mod tests {
                 ErrorCode::InvalidRequest,
             ),
             (|p| p.max_age = Some("-1".into()), ErrorCode::InvalidRequest),
+            (|p| p.nonce = Some("n\0".into()), ErrorCode::InvalidRequest),
             (
                 |p| p.request = Some("eyJ".into()),
                 ErrorCode::RequestNotSupported,

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::error::{ErrorCode, OAuthError};
 use crate::clients::{AuthMethod, ClientSecrets, PlainSecret};
+use crate::domain::ClientId;
 use crate::storage::models::client::Client;
 use crate::storage::{Db, StorageError};
 
@@ -103,6 +104,10 @@ pub async fn authenticate(
     presented: PresentedClient,
 ) -> Result<Client, ClientAuthError> {
     let basic = presented.method == AuthMethod::ClientSecretBasic;
+    // Not a query the database may refuse (PostgreSQL rejects NUL in text).
+    if ClientId::parse(&presented.client_id).is_err() {
+        return Err(ClientAuthError::invalid_client(basic, "unknown client"));
+    }
     let id = presented.client_id.clone();
     let found = db.run(move |conn| Client::find(conn, &id)).await;
     let client = match found {

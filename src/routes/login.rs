@@ -240,9 +240,10 @@ pub async fn pending_request(
 /// The account and the client address, each counted separately. The peer
 /// address is used, not forwarding headers a client could forge.
 fn throttle_keys(req: &HttpRequest, username: &str) -> Vec<ThrottleKey> {
+    // PostgreSQL cannot store NUL, which no valid username has anyway.
     let account = Username::parse(username)
         .map(|u| u.key())
-        .unwrap_or_else(|_| username.to_lowercase());
+        .unwrap_or_else(|_| username.to_lowercase().replace('\0', "\u{fffd}"));
     let mut keys = vec![ThrottleKey::account(&account)];
     if let Some(peer) = req.peer_addr() {
         keys.push(ThrottleKey::address(&peer.ip().to_string()));

@@ -3,15 +3,24 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
+mod authorize_errors;
 mod browser;
 mod browser_flow;
 mod cli;
+mod client_credentials;
 mod code_flow;
 mod discovery;
+mod form_post;
+mod fuzz;
 mod health;
 mod helpers;
 mod keys;
+mod login_page;
+mod oauth_client;
+mod prompts;
 mod relying_party;
 mod revocation;
 mod startup_errors;
 mod storage;
+mod token_errors;
+mod userinfo_errors;

@@ -5,6 +5,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::authorization_response::{self as response, ResponseTarget};
+use crate::domain::ClientId;
 use crate::oidc::authorize::{
     self, AuthorizationRequest, AuthorizeParams, Rejection, UntrustedRequest,
 };
@@ -193,7 +194,12 @@ pub async fn load_client(
     state: &AppState,
     client_id: Option<&str>,
 ) -> Result<Option<Client>, StorageError> {
-    let Some(id) = client_id.map(str::to_owned) else {
+    // An id no client can have is unknown without asking the database, which
+    // may refuse it (PostgreSQL rejects NUL in text).
+    let Some(id) = client_id
+        .filter(|id| ClientId::parse(id).is_ok())
+        .map(str::to_owned)
+    else {
         return Ok(None);
     };
     match state.db.run(move |conn| Client::find(conn, &id)).await {

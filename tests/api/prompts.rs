@@ -1,0 +1,181 @@
+//! `prompt` and remembered consent (OpenID Connect Core 3.1.2.1 and
+//! 3.1.2.6): when the person is asked, when they are not, and what the
+//! client hears when they cannot or will not be asked.
+
+use serde_json::json;
+use url::Url;
+
+use crate::browser::{Browser, query_param};
+use crate::helpers::{TEST_PASSWORD, TestApp, spawn_app};
+use crate::oauth_client::{AuthorizationRequest, REDIRECT_URI, TestClient, location};
+
+fn assert_callback_error(
+    app: &TestApp,
+    callback: &Url,
+    request: &AuthorizationRequest,
+    error: &str,
+) {
+    assert!(callback.as_str().starts_with(REDIRECT_URI), "{callback}");
+    assert_eq!(
+        query_param(callback, "error").as_deref(),
+        Some(error),
+        "{callback}"
+    );
+    assert_eq!(
+        query_param(callback, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    assert_eq!(
+        query_param(callback, "iss").as_deref(),
+        Some(app.address.as_str())
+    );
+    assert_eq!(query_param(callback, "code"), None);
+}
+
+/// A browser in which alice signed in and consented to `client` for `scope`.
+async fn signed_in_browser(app: &TestApp, client: &TestClient, scope: &str) -> Browser {
+    let browser = Browser::new(&app.address);
+    let callback = browser
+        .authorize(&client.request(scope).url(app), "alice", TEST_PASSWORD)
+        .await;
+    assert!(
+        query_param(&callback, "code").is_some(),
+        "the first authorization succeeds: {callback}"
+    );
+    browser
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_answered_with_login_required() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let request = client.request("openid").set("prompt", "none");
+
+    // Act
+    let callback = Browser::new(&app.address)
+        .open(&request.url(&app))
+        .await
+        .redirect();
+
+    // Assert
+    assert_callback_error(&app, &callback, &request, "login_required");
+}
+
+#[tokio::test]
+async fn prompt_none_with_a_session_but_no_consent_is_answered_with_consent_required() {
+    // Arrange: alice consented to another client only.
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let other = TestClient::register(&app, json!({})).await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = signed_in_browser(&app, &other, "openid").await;
+    let request = client.request("openid").set("prompt", "none");
+
+    // Act
+    let callback = browser.open(&request.url(&app)).await.redirect();
+
+    // Assert
+    assert_callback_error(&app, &callback, &request, "consent_required");
+}
+
+#[tokio::test]
+async fn a_second_authorization_with_remembered_consent_gets_a_code_without_any_page() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = signed_in_browser(&app, &client, "openid profile").await;
+    let request = client.request("openid profile");
+
+    // Act: the very first answer of /authorize.
+    let response = browser
+        .http
+        .get(request.url(&app))
+        .send()
+        .await
+        .expect("the server answers");
+
+    // Assert: straight back to the client, with a code that redeems.
+    assert_eq!(response.status(), 303);
+    let callback = location(&response).expect("a redirect to the client");
+    assert!(callback.as_str().starts_with(REDIRECT_URI), "{callback}");
+    assert_eq!(
+        query_param(&callback, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    let code = query_param(&callback, "code").expect("a code");
+    assert_eq!(client.redeem(&code, &request).await.status, 200);
+}
+
+#[tokio::test]
+async fn prompt_none_with_a_session_and_remembered_consent_gets_a_code() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = signed_in_browser(&app, &client, "openid").await;
+    let request = client.request("openid").set("prompt", "none");
+
+    // Act
+    let callback = browser.open(&request.url(&app)).await.redirect();
+
+    // Assert
+    assert_eq!(query_param(&callback, "error"), None, "{callback}");
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
+}
+
+#[tokio::test]
+async fn prompt_consent_asks_again_despite_remembered_consent() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = signed_in_browser(&app, &client, "openid").await;
+    let request = client.request("openid").set("prompt", "consent");
+
+    // Act
+    let page = browser.open(&request.url(&app)).await.page();
+
+    // Assert
+    assert!(page.is_consent(), "the consent page: {}", page.html);
+    assert_eq!(page.status, 200);
+}
+
+#[tokio::test]
+async fn a_scope_beyond_the_remembered_consent_asks_again() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = signed_in_browser(&app, &client, "openid").await;
+
+    // Act
+    let page = browser
+        .open(&client.request("openid email").url(&app))
+        .await
+        .page();
+
+    // Assert
+    assert!(page.is_consent(), "the consent page: {}", page.html);
+}
+
+#[tokio::test]
+async fn denying_consent_is_answered_with_access_denied() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    let client = TestClient::register(&app, json!({})).await;
+    let browser = Browser::new(&app.address);
+    let request = client.request("openid profile");
+    let login = browser.open(&request.url(&app)).await.page();
+    let consent = browser.sign_in(&login, "alice", TEST_PASSWORD).await.page();
+    assert!(consent.is_consent(), "the consent page: {}", consent.html);
+
+    // Act
+    let callback = browser.decide(&consent, "deny").await.redirect();
+
+    // Assert
+    assert_callback_error(&app, &callback, &request, "access_denied");
+}
