@@ -66,6 +66,8 @@ pub struct TokenSettings {
 pub struct SessionSettings {
     pub idle_lifetime_secs: i64,
     pub absolute_lifetime_secs: i64,
+    /// How often queued back-channel logout tokens are sent.
+    pub logout_delivery_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -172,6 +174,7 @@ impl Default for SessionSettings {
         Self {
             idle_lifetime_secs: 24 * 3600,
             absolute_lifetime_secs: 14 * 24 * 3600,
+            logout_delivery_interval_ms: 1000,
         }
     }
 }
@@ -316,8 +319,17 @@ impl Settings {
                 "must not be negative",
             ));
         }
+        if self.sessions.logout_delivery_interval_ms == 0 {
+            return Err(ConfigError::new(
+                "sessions.logout_delivery_interval_ms",
+                "must be at least 1",
+            ));
+        }
         if self.tokens.deny_list_refresh_ms == 0 {
-            return Err(ConfigError::new("tokens.deny_list_refresh_ms", "must be at least 1"));
+            return Err(ConfigError::new(
+                "tokens.deny_list_refresh_ms",
+                "must be at least 1",
+            ));
         }
         if self.keys.reload_interval_ms == 0 {
             return Err(ConfigError::new(

@@ -88,7 +88,9 @@ impl Application {
             .await
             .context("cannot load the signing keys")?;
         keys.spawn_reloader(Duration::from_millis(settings.keys.reload_interval_ms));
-        let deny_list = DenyList::load(db.clone(), clock.clone()).await.context("cannot load the deny-list")?;
+        let deny_list = DenyList::load(db.clone(), clock.clone())
+            .await
+            .context("cannot load the deny-list")?;
         deny_list.spawn_refresher(Duration::from_millis(settings.tokens.deny_list_refresh_ms));
 
         let port = listener.local_addr()?.port();
@@ -109,6 +111,11 @@ impl Application {
             state.clock.clone(),
             Duration::from_secs(state.settings.database.purge_interval_secs.max(1)),
         );
+        crate::jobs::logout_delivery::Deliverer::new(db.clone(), state.clock.clone())
+            .context("cannot build the HTTP client for back-channel logout")?
+            .spawn(Duration::from_millis(
+                state.settings.sessions.logout_delivery_interval_ms,
+            ));
         let server = serve(listener, state, workers)?;
         tracing::info!(port, "listening");
 
@@ -187,7 +194,8 @@ fn serve(
 /// Every endpoint.
 fn routes(cfg: &mut web::ServiceConfig) {
     use crate::oidc::discovery::{
-        AUTHORIZE_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
+        AUTHORIZE_PATH, END_SESSION_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH,
+        TOKEN_PATH, USERINFO_PATH,
     };
     use routes::oidc::{
         authorization_response, authorize, discovery, introspect, jwks, revoke, token, userinfo,
@@ -217,6 +225,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource(TOKEN_PATH).post(token::issue_token))
         .service(web::resource(REVOCATION_PATH).post(revoke::revoke_token))
+        .service(
+            web::resource(END_SESSION_PATH)
+                .get(routes::logout::end_session)
+                .post(routes::logout::end_session),
+        )
         .service(web::resource(INTROSPECTION_PATH).post(introspect::introspect_token))
         .service(
             web::resource(USERINFO_PATH)

@@ -38,6 +38,10 @@ pub struct ClientMetadata {
     pub access_token_lifetime_secs: Option<i64>,
     pub id_token_lifetime_secs: Option<i64>,
     pub refresh_token_lifetime_secs: Option<i64>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: Option<bool>,
 }
 
 /// Per-client token lifetimes; `None` takes the configured default.
@@ -91,6 +95,16 @@ pub struct ValidRegistration {
     pub first_party: bool,
     pub require_pkce: bool,
     pub lifetimes: Lifetimes,
+    pub logout: LogoutChannels,
+}
+
+/// Where a client hears of logouts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogoutChannels {
+    pub backchannel_uri: Option<String>,
+    pub backchannel_session_required: bool,
+    pub frontchannel_uri: Option<String>,
+    pub frontchannel_session_required: bool,
 }
 
 impl ClientMetadata {
@@ -126,6 +140,7 @@ impl ClientMetadata {
             scopes: Scopes::parse(self.scope.as_deref().unwrap_or(DEFAULT_SCOPES))?,
             id_token_alg: self.id_token_alg(auth_method)?,
             lifetimes: self.lifetimes()?,
+            logout: self.logout_channels()?,
             first_party: self.first_party.unwrap_or(false),
             require_pkce,
         })
@@ -201,6 +216,23 @@ impl ClientMetadata {
         Ok(alg)
     }
 
+    fn logout_channels(&self) -> Result<LogoutChannels, InvalidValue> {
+        Ok(LogoutChannels {
+            backchannel_uri: web_uri(
+                "backchannel_logout_uri",
+                self.backchannel_logout_uri.as_deref(),
+            )?,
+            backchannel_session_required: self.backchannel_logout_session_required.unwrap_or(false),
+            frontchannel_uri: web_uri(
+                "frontchannel_logout_uri",
+                self.frontchannel_logout_uri.as_deref(),
+            )?,
+            frontchannel_session_required: self
+                .frontchannel_logout_session_required
+                .unwrap_or(false),
+        })
+    }
+
     fn lifetimes(&self) -> Result<Lifetimes, InvalidValue> {
         let check = |name: &str, value: Option<i64>, max: i64| match value {
             Some(secs) if secs <= 0 || secs > max => Err(InvalidValue::new(format!(
@@ -240,6 +272,21 @@ fn check_grants_for_client_type(
     Ok(())
 }
 
+/// An `https` URI (or `http` on loopback) without a fragment, as the
+/// logout specs require.
+fn web_uri(name: &str, raw: Option<&str>) -> Result<Option<String>, InvalidValue> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let uri = RedirectUri::parse(raw).map_err(|e| InvalidValue::new(format!("{name}: {e}")))?;
+    if !uri.as_str().starts_with("https://") && !uri.as_str().starts_with("http://") {
+        return Err(InvalidValue::new(format!(
+            "{name} must be an http or https URI"
+        )));
+    }
+    Ok(Some(uri.as_str().to_owned()))
+}
+
 fn parse_uris(raw: &[String]) -> Result<Vec<RedirectUri>, InvalidValue> {
     raw.iter().map(|uri| RedirectUri::parse(uri)).collect()
 }
@@ -270,6 +317,12 @@ pub struct RegisteredClient {
     pub id_token_lifetime_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_lifetime_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl RegisteredClient {
@@ -294,6 +347,10 @@ impl RegisteredClient {
             access_token_lifetime_secs: client.access_token_lifetime_secs,
             id_token_lifetime_secs: client.id_token_lifetime_secs,
             refresh_token_lifetime_secs: client.refresh_token_lifetime_secs,
+            backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: client.backchannel_logout_session_required,
+            frontchannel_logout_uri: client.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: client.frontchannel_logout_session_required,
         }
     }
 }

@@ -142,5 +142,9 @@ fn client_row(
         access_token_lifetime_secs: valid.lifetimes.access_token,
         id_token_lifetime_secs: valid.lifetimes.id_token,
         refresh_token_lifetime_secs: valid.lifetimes.refresh_token,
+        backchannel_logout_uri: valid.logout.backchannel_uri.clone(),
+        backchannel_logout_session_required: valid.logout.backchannel_session_required,
+        frontchannel_logout_uri: valid.logout.frontchannel_uri.clone(),
+        frontchannel_logout_session_required: valid.logout.frontchannel_session_required,
     }
 }

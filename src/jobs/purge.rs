@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::oidc::throttle;
 use crate::storage::models::authorization_code::AuthorizationCodeRow;
 use crate::storage::models::authorization_request::PendingRequestRow;
+use crate::storage::models::issued_access_token::IssuedAccessToken;
 use crate::storage::models::login_throttle::LoginThrottle;
 use crate::storage::models::refresh_token::RefreshTokenRow;
 use crate::storage::models::revoked_access_token::RevokedAccessToken;
@@ -27,6 +28,7 @@ pub struct Purged {
     pub codes: usize,
     pub refresh_tokens: usize,
     pub deny_list: usize,
+    pub issued_access_tokens: usize,
     pub throttles: usize,
 }
 
@@ -35,16 +37,23 @@ pub async fn purge(db: &Db, settings: &Settings, now: i64) -> Result<Purged, Sto
     let idle = settings.sessions.idle_lifetime_secs;
     // A code's record of what it issued matters until those access tokens expire.
     let codes_before = now - settings.max_signed_token_lifetime_secs();
-    db.run(move |conn| purge_now(conn, now, idle, codes_before)).await
+    db.run(move |conn| purge_now(conn, now, idle, codes_before))
+        .await
 }
 
-fn purge_now(conn: &mut DbConnection, now: i64, idle_secs: i64, codes_before: i64) -> Result<Purged, StorageError> {
+fn purge_now(
+    conn: &mut DbConnection,
+    now: i64,
+    idle_secs: i64,
+    codes_before: i64,
+) -> Result<Purged, StorageError> {
     Ok(Purged {
         sessions: Session::purge(conn, now, idle_secs)?,
         pending_requests: PendingRequestRow::purge_expired(conn, now)?,
         codes: AuthorizationCodeRow::purge_expired(conn, codes_before)?,
         refresh_tokens: RefreshTokenRow::purge_expired(conn, now)?,
         deny_list: RevokedAccessToken::purge_expired(conn, now)?,
+        issued_access_tokens: IssuedAccessToken::purge_expired(conn, now)?,
         throttles: LoginThrottle::purge_stale(conn, now - throttle::WINDOW_SECS, now)?,
     })
 }
@@ -57,9 +66,13 @@ pub fn spawn(db: Db, settings: Arc<Settings>, clock: SharedClock, interval: Dura
         loop {
             ticker.tick().await;
             match purge(&db, &settings, clock.now()).await {
-                Ok(purged) if purged != Purged::default() => tracing::info!(?purged, "purged expired records"),
+                Ok(purged) if purged != Purged::default() => {
+                    tracing::info!(?purged, "purged expired records")
+                }
                 Ok(_) => {}
-                Err(error) => tracing::warn!(error = %error, "purging expired records failed; will retry"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "purging expired records failed; will retry")
+                }
             }
         }
     };

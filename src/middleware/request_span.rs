@@ -29,6 +29,8 @@ pub async fn request_span(
         request.id = %request_id,
         http.method = %req.method(),
         http.route = Empty,
+        client_id = Empty,
+        user_id = Empty,
         http.status = Empty,
         latency_ms = Empty,
     );

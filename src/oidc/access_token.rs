@@ -3,11 +3,11 @@
 
 use serde::Deserialize;
 
+use super::deny_list::DenyList;
 use super::error::{ErrorCode, OAuthError};
 use super::tokens::ACCESS_TOKEN_TYP;
 use crate::domain::Scopes;
 use crate::keys::KeySet;
-use super::deny_list::DenyList;
 
 /// The claims of a valid access token that callers use.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,12 +33,19 @@ fn invalid(description: &str) -> OAuthError {
 }
 
 /// Checks `token`; the deny-list is read from memory (see `deny_list`).
-pub fn validate(keys: &KeySet, deny_list: &DenyList, issuer: &str, now: i64, token: &str) -> Result<AccessTokenClaims, OAuthError> {
+pub fn validate(
+    keys: &KeySet,
+    deny_list: &DenyList,
+    issuer: &str,
+    now: i64,
+    token: &str,
+) -> Result<AccessTokenClaims, OAuthError> {
     let (payload, header) = keys.verify(token).map_err(|e| invalid(&e.to_string()))?;
     if header.token_type() != Some(ACCESS_TOKEN_TYP) {
         return Err(invalid("the token is not an access token"));
     }
-    let claims: AccessTokenClaims = serde_json::from_slice(&payload).map_err(|_| invalid("the token's claims are malformed"))?;
+    let claims: AccessTokenClaims = serde_json::from_slice(&payload)
+        .map_err(|_| invalid("the token's claims are malformed"))?;
     if claims.iss != issuer {
         return Err(invalid("the token is from another issuer"));
     }

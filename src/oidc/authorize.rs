@@ -113,6 +113,16 @@ impl AuthorizationRequest {
         self.prompts.contains(&prompt)
     }
 
+    /// The request once the person has just signed in: `prompt=login`,
+    /// `select_account` and `max_age` are answered, and must not send a
+    /// later step (consent) back to the sign-in page.
+    pub fn signed_in(mut self) -> AuthorizationRequest {
+        self.prompts
+            .retain(|p| !matches!(p, Prompt::Login | Prompt::SelectAccount));
+        self.max_age = None;
+        self
+    }
+
     pub fn scopes(&self) -> Scopes {
         Scopes::parse(&self.scope).unwrap_or_default()
     }
@@ -370,6 +380,10 @@ mod tests {
             access_token_lifetime_secs: None,
             id_token_lifetime_secs: None,
             refresh_token_lifetime_secs: None,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
             created_at: 0,
             updated_at: 0,
         }

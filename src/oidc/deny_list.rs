@@ -36,7 +36,12 @@ pub struct DenyList {
 impl DenyList {
     /// Loads every unexpired entry.
     pub async fn load(db: Db, clock: SharedClock) -> Result<Arc<DenyList>, StorageError> {
-        let list = Arc::new(DenyList { entries: RwLock::default(), read_from: RwLock::new(0), db, clock });
+        let list = Arc::new(DenyList {
+            entries: RwLock::default(),
+            read_from: RwLock::new(0),
+            db,
+            clock,
+        });
         list.refresh().await?;
         Ok(list)
     }
@@ -44,7 +49,10 @@ impl DenyList {
     /// Whether `jti` is revoked (and its token not yet expired).
     pub fn contains(&self, jti: &str) -> bool {
         let now = self.clock.now();
-        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.get(jti).is_some_and(|expires_at| *expires_at > now)
     }
 
@@ -52,7 +60,9 @@ impl DenyList {
     /// through the database.
     pub async fn revoke(&self, jti: &str, expires_at: i64) -> Result<(), StorageError> {
         let (owned, now) = (jti.to_owned(), self.clock.now());
-        self.db.run(move |conn| RevokedAccessToken::insert(conn, &owned, expires_at, now)).await?;
+        self.db
+            .run(move |conn| RevokedAccessToken::insert(conn, &owned, expires_at, now))
+            .await?;
         self.note_revoked(jti, expires_at);
         Ok(())
     }
@@ -66,10 +76,16 @@ impl DenyList {
     pub async fn refresh(&self) -> Result<(), StorageError> {
         let now = self.clock.now();
         let since = *self.read_from.read().unwrap_or_else(|p| p.into_inner()) - OVERLAP_SECS;
-        let rows = self.db.run(move |conn| RevokedAccessToken::revoked_since(conn, since, now)).await?;
+        let rows = self
+            .db
+            .run(move |conn| RevokedAccessToken::revoked_since(conn, since, now))
+            .await?;
 
         self.remember(rows);
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).retain(|_, expires_at| *expires_at > now);
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, expires_at| *expires_at > now);
         *self.read_from.write().unwrap_or_else(|p| p.into_inner()) = now;
         Ok(())
     }

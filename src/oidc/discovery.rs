@@ -12,6 +12,7 @@ pub const TOKEN_PATH: &str = "/token";
 pub const USERINFO_PATH: &str = "/userinfo";
 pub const REVOCATION_PATH: &str = "/revoke";
 pub const INTROSPECTION_PATH: &str = "/introspect";
+pub const END_SESSION_PATH: &str = "/logout";
 
 #[derive(Debug, Clone)]
 pub struct DiscoveryDocument {
@@ -38,6 +39,11 @@ impl PublishedDocuments for DiscoveryDocument {
             "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
             "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
             "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+            "end_session_endpoint": format!("{issuer}{END_SESSION_PATH}"),
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
             "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),

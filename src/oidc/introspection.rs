@@ -45,8 +45,14 @@ pub struct Introspector<'a> {
 impl Introspector<'_> {
     /// Describes `token` to `caller` (a client id, or `None` for a Bearer
     /// caller, who may see access tokens only).
-    pub async fn introspect(&self, caller: Option<&str>, token: &str) -> Result<Introspection, OAuthError> {
-        if let Ok(claims) = access_token::validate(self.keys, self.deny_list, self.issuer, self.now, token) {
+    pub async fn introspect(
+        &self,
+        caller: Option<&str>,
+        token: &str,
+    ) -> Result<Introspection, OAuthError> {
+        if let Ok(claims) =
+            access_token::validate(self.keys, self.deny_list, self.issuer, self.now, token)
+        {
             let details = Details {
                 scope: claims.scope,
                 client_id: claims.client_id,
@@ -57,7 +63,10 @@ impl Introspector<'_> {
                 aud: claims.aud,
                 token_type: "Bearer",
             };
-            return Ok(Introspection { active: true, details: Some(details) });
+            return Ok(Introspection {
+                active: true,
+                details: Some(details),
+            });
         }
         match caller {
             Some(client_id) => self.refresh_token(client_id, token).await,
@@ -65,14 +74,23 @@ impl Introspector<'_> {
         }
     }
 
-    async fn refresh_token(&self, client_id: &str, token: &str) -> Result<Introspection, OAuthError> {
+    async fn refresh_token(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<Introspection, OAuthError> {
         let hash = crate::secret::token_hash(token);
-        let row = match self.db.run(move |conn| RefreshTokenRow::find(conn, &hash)).await {
+        let row = match self
+            .db
+            .run(move |conn| RefreshTokenRow::find(conn, &hash))
+            .await
+        {
             Ok(row) => row,
             Err(StorageError::NotFound) => return Ok(Introspection::default()),
             Err(other) => return Err(other.into()),
         };
-        let usable = row.revoked_at.is_none() && row.rotated_at.is_none() && row.expires_at > self.now;
+        let usable =
+            row.revoked_at.is_none() && row.rotated_at.is_none() && row.expires_at > self.now;
         if !usable || row.client_id != client_id {
             return Ok(Introspection::default());
         }
@@ -87,6 +105,9 @@ impl Introspector<'_> {
             iss: self.issuer.to_owned(),
             token_type: "refresh_token",
         };
-        Ok(Introspection { active: true, details: Some(details) })
+        Ok(Introspection {
+            active: true,
+            details: Some(details),
+        })
     }
 }

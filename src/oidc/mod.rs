@@ -11,6 +11,7 @@ pub mod error;
 pub mod flow;
 pub mod grants;
 pub mod introspection;
+pub mod logout;
 pub mod pending;
 pub mod pkce;
 pub mod revocation;

@@ -47,6 +47,14 @@ pub async fn load(
     }
 }
 
+/// Stores `request` in place of the pending one with this id.
+pub async fn save(db: &Db, id: &str, request: &AuthorizationRequest) -> Result<(), StorageError> {
+    let id_hash = token_hash(id);
+    let json = serde_json::to_string(request).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    db.run(move |conn| PendingRequestRow::replace_request(conn, &id_hash, &json))
+        .await
+}
+
 /// Marks the request answered; `false` if it already was.
 pub async fn take(db: &Db, id: &str) -> Result<bool, StorageError> {
     let id_hash = token_hash(id);

@@ -20,7 +20,12 @@ pub struct Revocation<'a> {
 
 impl Revocation<'_> {
     /// Revokes `token` if it is `client`'s. The hint only orders the checks.
-    pub async fn revoke(&self, client: &Client, token: &str, hint: Option<&str>) -> Result<(), OAuthError> {
+    pub async fn revoke(
+        &self,
+        client: &Client,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Result<(), OAuthError> {
         if hint == Some("access_token") && self.revoke_access_token(client, token).await? {
             return Ok(());
         }
@@ -33,14 +38,20 @@ impl Revocation<'_> {
 
     async fn revoke_refresh_token(&self, client: &Client, token: &str) -> Result<bool, OAuthError> {
         let (hash, now) = (crate::secret::token_hash(token), self.now);
-        let row = match self.db.run(move |conn| RefreshTokenRow::find(conn, &hash)).await {
+        let row = match self
+            .db
+            .run(move |conn| RefreshTokenRow::find(conn, &hash))
+            .await
+        {
             Ok(row) if row.client_id == client.id => row,
             Ok(_) | Err(StorageError::NotFound) => return Ok(false),
             Err(other) => return Err(other.into()),
         };
 
         let family = row.family_id.clone();
-        self.db.run(move |conn| RefreshTokenRow::revoke_family(conn, &family, now)).await?;
+        self.db
+            .run(move |conn| RefreshTokenRow::revoke_family(conn, &family, now))
+            .await?;
         tracing::info!(target: "audit", client_id = %client.id, user_id = %row.user_id, "refresh token revoked");
         Ok(true)
     }

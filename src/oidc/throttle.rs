@@ -29,6 +29,10 @@ impl ThrottleKey {
         }
     }
 
+    pub fn is_account(&self) -> bool {
+        self.key.starts_with("account:")
+    }
+
     /// Higher: many people may share one address.
     pub fn address(address: &str) -> ThrottleKey {
         ThrottleKey {

@@ -111,9 +111,9 @@ async fn allow(
         answered,
         Some(id),
         Some(session),
-        Progress {
-            just_signed_in: true,
-        },
+        // Consent proves nothing about the sign-in: a request that wants a
+        // fresh one still goes to the sign-in page.
+        Progress::default(),
     )
     .await
 }

@@ -144,7 +144,11 @@ async fn signed_in(
     let stored = state
         .db
         .run(move |conn| {
-            keys.iter().try_for_each(|key| throttle::clear(conn, key))?;
+            // Only the account's count: one person signing in must not
+            // reset the count of an address others share.
+            keys.iter()
+                .filter(|k| k.is_account())
+                .try_for_each(|key| throttle::clear(conn, key))?;
             Session::insert(conn, &row)
         })
         .await;
@@ -152,6 +156,13 @@ async fn signed_in(
         return server_error_page(req, &error);
     }
     tracing::info!(target: "audit", user_id = %user.id, "signed in with a password");
+
+    // The sign-in answers prompt=login and max_age; a later consent step
+    // must not find them again.
+    let request = request.signed_in();
+    if let Err(error) = pending::save(&state.db, &id, &request).await {
+        return server_error_page(req, &error);
+    }
 
     let client = match load_client(state, Some(&request.client_id)).await {
         Ok(Some(client)) => client,

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod consent;
 pub mod health;
 pub mod login;
+pub mod logout;
 pub mod oidc;
 pub mod pages;
 

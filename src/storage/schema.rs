@@ -40,6 +40,10 @@ diesel::table! {
         access_token_lifetime_secs -> Nullable<BigInt>,
         id_token_lifetime_secs -> Nullable<BigInt>,
         refresh_token_lifetime_secs -> Nullable<BigInt>,
+        backchannel_logout_uri -> Nullable<Text>,
+        backchannel_logout_session_required -> Bool,
+        frontchannel_logout_uri -> Nullable<Text>,
+        frontchannel_logout_session_required -> Bool,
     }
 }
 
@@ -153,6 +157,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    issued_access_tokens (jti) {
+        jti -> Text,
+        sid -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    logout_deliveries (id) {
+        id -> Text,
+        client_id -> Text,
+        uri -> Text,
+        logout_token -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     clients,
@@ -165,4 +191,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_access_tokens,
     consents,
     login_throttles,
+    issued_access_tokens,
+    logout_deliveries,
 );

@@ -112,7 +112,12 @@ async fn readyz_is_503_while_postgres_is_unreachable_and_200_once_it_is_back() {
 async fn a_wrong_method_on_a_known_path_gets_405() {
     let (app, _db) = spawn_app().await;
 
-    let response = app.http.post(format!("{}/jwks.json", app.address)).send().await.unwrap();
+    let response = app
+        .http
+        .post(format!("{}/jwks.json", app.address))
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), 405);
 }

@@ -75,6 +75,7 @@ impl TestDb {
             ..Settings::default()
         };
         settings.keys.reload_interval_ms = 100;
+        settings.sessions.logout_delivery_interval_ms = 100;
         settings.database.max_connections = 4;
         settings.log.level = "warn".to_owned();
         settings

@@ -1,7 +1,10 @@
 //! Integration tests: the real server on a random port, its own database
 //! (SQLite, or PostgreSQL when `PORTEIRO_TEST_DATABASE_URL` is set), HTTP.
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
 
 mod authorize_errors;
 mod browser;
@@ -16,6 +19,7 @@ mod health;
 mod helpers;
 mod keys;
 mod login_page;
+mod logout;
 mod oauth_client;
 mod prompts;
 mod relying_party;

@@ -1,16 +1,25 @@
 //! A relying party built with the `openidconnect` crate: if it accepts our
 //! discovery document, tokens and JWKS, we interoperate.
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse,
+};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
 use porteiro::clients::RegisteredClient;
 
 use crate::helpers::TestApp;
 
-pub type Client = CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+pub type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
@@ -39,31 +48,54 @@ impl RelyingParty {
             .build()
             .expect("an HTTP client");
         let issuer = IssuerUrl::new(app.address.clone()).expect("an issuer URL");
-        let provider = CoreProviderMetadata::discover_async(issuer, &http).await.expect("discovery is accepted");
+        let provider = CoreProviderMetadata::discover_async(issuer, &http)
+            .await
+            .expect("discovery is accepted");
 
         let secret = registered.client_secret.clone().map(ClientSecret::new);
-        let mut client = CoreClient::from_provider_metadata(provider, ClientId::new(registered.client_id.clone()), secret)
-            .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).expect("a redirect URI"));
+        let mut client = CoreClient::from_provider_metadata(
+            provider,
+            ClientId::new(registered.client_id.clone()),
+            secret,
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).expect("a redirect URI"));
         if registered.token_endpoint_auth_method == "client_secret_post" {
             client = client.set_auth_type(openidconnect::AuthType::RequestBody);
         }
-        RelyingParty { client, http, registered }
+        RelyingParty {
+            client,
+            http,
+            registered,
+        }
     }
 
     pub fn start(&self, scopes: &[&str]) -> Attempt {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = self
             .client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .set_pkce_challenge(challenge);
         for scope in scopes {
             request = request.add_scope(Scope::new((*scope).to_owned()));
         }
         let (url, state, nonce) = request.url();
-        Attempt { url: url.to_string(), state, nonce, verifier }
+        Attempt {
+            url: url.to_string(),
+            state,
+            nonce,
+            verifier,
+        }
     }
 
-    pub async fn exchange(&self, code: &str, verifier: PkceCodeVerifier) -> Result<CoreTokenResponse, String> {
+    pub async fn exchange(
+        &self,
+        code: &str,
+        verifier: PkceCodeVerifier,
+    ) -> Result<CoreTokenResponse, String> {
         self.client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .expect("a token endpoint")

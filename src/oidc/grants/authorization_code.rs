@@ -137,9 +137,16 @@ async fn revoke_first_use(
         .db
         .run(move |conn| {
             let current = AuthorizationCodeRow::find(conn, &hash)?;
-            let jti = current.access_token_jti.as_deref().zip(current.access_token_expires_at);
+            let jti = current
+                .access_token_jti
+                .as_deref()
+                .zip(current.access_token_expires_at);
             revoke_issued(conn, jti, current.refresh_family_id.as_deref(), now)?;
-            Ok::<_, crate::storage::StorageError>(current.access_token_jti.zip(current.access_token_expires_at))
+            Ok::<_, crate::storage::StorageError>(
+                current
+                    .access_token_jti
+                    .zip(current.access_token_expires_at),
+            )
         })
         .await?;
     if let Some((jti, expires_at)) = revoked {

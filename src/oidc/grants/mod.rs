@@ -10,14 +10,15 @@ use super::error::{ErrorCode, OAuthError};
 use super::tokens::{Grant, IdTokenAlg, IdTokenSigner, Minter};
 use crate::clients::ClientSecrets;
 use crate::config::Settings;
-use crate::oidc::deny_list::DenyList;
 use crate::keys::{KeyStore, SigningAlg};
+use crate::oidc::deny_list::DenyList;
 use crate::storage::models::client::Client;
+use crate::storage::models::issued_access_token::IssuedAccessToken;
 use crate::storage::models::refresh_token::RefreshTokenRow;
 use crate::storage::{Db, DbConnection, StorageError};
 
 /// The token request's parameters, besides client authentication.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct TokenForm {
     pub grant_type: Option<String>,
     pub code: Option<String>,
@@ -25,6 +26,26 @@ pub struct TokenForm {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+}
+
+/// Shows which parameters came, never the code, token or verifier.
+impl std::fmt::Debug for TokenForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenForm")
+            .field("grant_type", &self.grant_type)
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("redirect_uri", &self.redirect_uri)
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 /// The successful response (RFC 6749 section 5.1).
@@ -129,6 +150,12 @@ pub(super) async fn mint(
     let access = minter
         .access_token(grant, access_alg, lifetime)
         .map_err(server_error)?;
+    if let Some(sid) = &grant.sid {
+        let (jti, sid, expires_at) = (access.jti.clone(), sid.clone(), access.expires_at);
+        ctx.db
+            .run(move |conn| IssuedAccessToken::insert(conn, &jti, &sid, expires_at))
+            .await?;
+    }
 
     let id_token = match (grant.user.is_some(), grant.scopes.contains("openid")) {
         (true, true) => Some(id_token(ctx, &minter, client, grant, &access.token)?),

@@ -19,7 +19,11 @@ struct IntrospectRequest {
     client_secret: Option<String>,
 }
 
-pub async fn introspect_token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn introspect_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let request: IntrospectRequest = match parse_form(&req, &body) {
         Ok(request) => request,
         Err(error) => return error_response(&error, false),
@@ -29,7 +33,10 @@ pub async fn introspect_token(req: HttpRequest, state: web::Data<AppState>, body
         Err(response) => return response,
     };
     let Some(token) = request.token else {
-        return error_response(&OAuthError::new(ErrorCode::InvalidRequest, "token is required"), false);
+        return error_response(
+            &OAuthError::new(ErrorCode::InvalidRequest, "token is required"),
+            false,
+        );
     };
 
     let keys = state.keys.current();
@@ -48,21 +55,43 @@ pub async fn introspect_token(req: HttpRequest, state: web::Data<AppState>, body
 
 /// The calling client's id, or `None` for a Bearer caller with the
 /// introspection scope.
-async fn caller(req: &HttpRequest, state: &AppState, request: &IntrospectRequest) -> Result<Option<String>, HttpResponse> {
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+async fn caller(
+    req: &HttpRequest,
+    state: &AppState,
+    request: &IntrospectRequest,
+) -> Result<Option<String>, HttpResponse> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     if let Some(bearer) = authorization.and_then(|v| v.strip_prefix("Bearer ")) {
         let keys = state.keys.current();
         let now = state.clock.now();
-        let claims = access_token::validate(&keys, &state.deny_list, &state.settings.issuer, now, bearer.trim());
+        let claims = access_token::validate(
+            &keys,
+            &state.deny_list,
+            &state.settings.issuer,
+            now,
+            bearer.trim(),
+        );
         return match claims {
             Ok(claims) if claims.scopes().contains(INTROSPECTION_SCOPE) => Ok(None),
             _ => Err(bearer_refused()),
         };
     }
 
-    let client = authenticate(req, state, request.client_id.as_deref(), request.client_secret.as_deref()).await?;
+    let client = authenticate(
+        req,
+        state,
+        request.client_id.as_deref(),
+        request.client_secret.as_deref(),
+    )
+    .await?;
     if client.token_endpoint_auth_method == AuthMethod::None.as_str() {
-        let error = OAuthError::new(ErrorCode::InvalidClient, "public clients cannot introspect tokens");
+        let error = OAuthError::new(
+            ErrorCode::InvalidClient,
+            "public clients cannot introspect tokens",
+        );
         return Err(error_response(&error, false));
     }
     Ok(Some(client.id))

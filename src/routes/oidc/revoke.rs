@@ -16,22 +16,44 @@ struct RevokeRequest {
     client_secret: Option<String>,
 }
 
-pub async fn revoke_token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn revoke_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let request: RevokeRequest = match parse_form(&req, &body) {
         Ok(request) => request,
         Err(error) => return error_response(&error, false),
     };
-    let client = match authenticate(&req, &state, request.client_id.as_deref(), request.client_secret.as_deref()).await {
+    let client = match authenticate(
+        &req,
+        &state,
+        request.client_id.as_deref(),
+        request.client_secret.as_deref(),
+    )
+    .await
+    {
         Ok(client) => client,
         Err(response) => return response,
     };
     let Some(token) = request.token else {
-        return error_response(&OAuthError::new(ErrorCode::InvalidRequest, "token is required"), false);
+        return error_response(
+            &OAuthError::new(ErrorCode::InvalidRequest, "token is required"),
+            false,
+        );
     };
 
     let keys = state.keys.current();
-    let revocation = Revocation { db: &state.db, keys: &keys, deny_list: &state.deny_list, now: state.clock.now() };
-    match revocation.revoke(&client, &token, request.token_type_hint.as_deref()).await {
+    let revocation = Revocation {
+        db: &state.db,
+        keys: &keys,
+        deny_list: &state.deny_list,
+        now: state.clock.now(),
+    };
+    match revocation
+        .revoke(&client, &token, request.token_type_hint.as_deref())
+        .await
+    {
         Ok(()) => no_store(HttpResponse::Ok()).finish(),
         Err(error) => error_response(&error, false),
     }

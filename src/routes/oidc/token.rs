@@ -15,12 +15,23 @@ struct TokenRequest {
     client_secret: Option<String>,
 }
 
-pub async fn issue_token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn issue_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let request: TokenRequest = match parse_form(&req, &body) {
         Ok(request) => request,
         Err(error) => return error_response(&error, false),
     };
-    let client = match authenticate(&req, &state, request.client_id.as_deref(), request.client_secret.as_deref()).await {
+    let client = match authenticate(
+        &req,
+        &state,
+        request.client_id.as_deref(),
+        request.client_secret.as_deref(),
+    )
+    .await
+    {
         Ok(client) => client,
         Err(response) => return response,
     };

@@ -23,14 +23,19 @@ pub async fn show_userinfo(
     };
     let keys = state.keys.current();
     let now = state.clock.now();
-    let claims =
-        match access_token::validate(&keys, &state.deny_list, &state.settings.issuer, now, &token) {
-            Ok(claims) => claims,
-            Err(error) if error.code == ErrorCode::ServerError => {
-                return HttpResponse::InternalServerError().finish();
-            }
-            Err(error) => return challenge(StatusCode::UNAUTHORIZED, Some(&error)),
-        };
+    let claims = match access_token::validate(
+        &keys,
+        &state.deny_list,
+        &state.settings.issuer,
+        now,
+        &token,
+    ) {
+        Ok(claims) => claims,
+        Err(error) if error.code == ErrorCode::ServerError => {
+            return server_error();
+        }
+        Err(error) => return challenge(StatusCode::UNAUTHORIZED, Some(&error)),
+    };
     let scopes = claims.scopes();
     if !scopes.contains("openid") {
         let error = OAuthError::new(
@@ -50,7 +55,10 @@ pub async fn show_userinfo(
             );
             return challenge(StatusCode::UNAUTHORIZED, Some(&error));
         }
-        Err(_) => return HttpResponse::InternalServerError().finish(),
+        Err(error) => {
+            tracing::error!(error = %error, "cannot load the token's user");
+            return server_error();
+        }
     };
     cors(HttpResponse::Ok())
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -133,4 +141,13 @@ pub async fn userinfo_preflight() -> HttpResponse {
         ))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
+}
+
+/// A 500 in the shape of the endpoint's other errors; the cause was logged
+/// where it happened.
+fn server_error() -> HttpResponse {
+    cors(HttpResponse::InternalServerError()).json(serde_json::json!({
+        "error": "server_error",
+        "error_description": "the server failed to answer; try again",
+    }))
 }

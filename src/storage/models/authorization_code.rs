@@ -83,7 +83,9 @@ impl AuthorizationCodeRow {
     /// Deletes codes that expired before `before`. Codes are kept a while
     /// after expiry so a late second use still revokes what the first issued.
     pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, StorageError> {
-        Ok(diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.le(before))).execute(conn)?)
+        Ok(diesel::delete(
+            authorization_codes::table.filter(authorization_codes::expires_at.le(before)),
+        )
+        .execute(conn)?)
     }
-
 }

@@ -36,6 +36,18 @@ impl PendingRequestRow {
             .first(conn)?)
     }
 
+    /// Replaces the stored request, once part of it has been answered.
+    pub fn replace_request(
+        conn: &mut DbConnection,
+        id_hash: &str,
+        request: &str,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(authorization_requests::table.find(id_hash))
+            .set(authorization_requests::request.eq(request))
+            .execute(conn)?;
+        super::found(updated)
+    }
+
     /// Removes the request once answered; `NotFound` when another request
     /// already answered it, so a form posted twice finishes once.
     pub fn take(conn: &mut DbConnection, id_hash: &str) -> Result<(), StorageError> {
@@ -44,7 +56,9 @@ impl PendingRequestRow {
     }
 
     pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StorageError> {
-        Ok(diesel::delete(authorization_requests::table.filter(authorization_requests::expires_at.le(now))).execute(conn)?)
+        Ok(diesel::delete(
+            authorization_requests::table.filter(authorization_requests::expires_at.le(now)),
+        )
+        .execute(conn)?)
     }
-
 }

@@ -34,6 +34,10 @@ pub struct Client {
     pub access_token_lifetime_secs: Option<i64>,
     pub id_token_lifetime_secs: Option<i64>,
     pub refresh_token_lifetime_secs: Option<i64>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl std::fmt::Debug for Client {

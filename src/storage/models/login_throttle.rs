@@ -26,15 +26,28 @@ impl LoginThrottle {
     }
 
     pub fn save(conn: &mut DbConnection, row: &LoginThrottle) -> Result<(), StorageError> {
-        let updated = diesel::update(login_throttles::table.find(&row.throttle_key))
-            .set(row)
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(login_throttles::table)
-                .values(row)
-                .execute(conn)?;
+        if Self::update(conn, row)? > 0 {
+            return Ok(());
         }
-        Ok(())
+        match diesel::insert_into(login_throttles::table)
+            .values(row)
+            .execute(conn)
+        {
+            // Another instance inserted the first failure meanwhile.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Self::update(conn, row).map(|_| ()),
+            other => other.map(|_| ()).map_err(StorageError::from),
+        }
+    }
+
+    fn update(conn: &mut DbConnection, row: &LoginThrottle) -> Result<usize, StorageError> {
+        Ok(
+            diesel::update(login_throttles::table.find(&row.throttle_key))
+                .set(row)
+                .execute(conn)?,
+        )
     }
 
     pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), StorageError> {
@@ -43,13 +56,20 @@ impl LoginThrottle {
     }
 
     /// Deletes counts whose window started before `before` and that lock nothing now.
-    pub fn purge_stale(conn: &mut DbConnection, before: i64, now: i64) -> Result<usize, StorageError> {
+    pub fn purge_stale(
+        conn: &mut DbConnection,
+        before: i64,
+        now: i64,
+    ) -> Result<usize, StorageError> {
         Ok(diesel::delete(
             login_throttles::table
                 .filter(login_throttles::window_started_at.le(before))
-                .filter(login_throttles::locked_until.is_null().or(login_throttles::locked_until.le(now))),
+                .filter(
+                    login_throttles::locked_until
+                        .is_null()
+                        .or(login_throttles::locked_until.le(now)),
+                ),
         )
         .execute(conn)?)
     }
-
 }

@@ -72,6 +72,24 @@ impl RefreshTokenRow {
 
     /// Deletes tokens past their expiry; their families are then unknown.
     pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StorageError> {
-        Ok(diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now))).execute(conn)?)
+        Ok(
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
+                .execute(conn)?,
+        )
+    }
+
+    /// Revokes every live refresh token issued in the session with `sid`.
+    pub fn revoke_for_sid(
+        conn: &mut DbConnection,
+        sid: &str,
+        now: i64,
+    ) -> Result<usize, StorageError> {
+        Ok(diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::sid.eq(sid))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?)
     }
 }

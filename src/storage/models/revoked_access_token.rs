@@ -43,16 +43,26 @@ impl RevokedAccessToken {
 
     /// `(jti, expires_at)` of entries revoked at or after `since` that have
     /// not expired by `now`.
-    pub fn revoked_since(conn: &mut DbConnection, since: i64, now: i64) -> Result<Vec<(String, i64)>, StorageError> {
+    pub fn revoked_since(
+        conn: &mut DbConnection,
+        since: i64,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StorageError> {
         Ok(revoked_access_tokens::table
             .filter(revoked_access_tokens::revoked_at.ge(since))
             .filter(revoked_access_tokens::expires_at.gt(now))
-            .select((revoked_access_tokens::jti, revoked_access_tokens::expires_at))
+            .select((
+                revoked_access_tokens::jti,
+                revoked_access_tokens::expires_at,
+            ))
             .load(conn)?)
     }
 
     /// Deletes entries whose tokens have expired anyway.
     pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, StorageError> {
-        Ok(diesel::delete(revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.le(now))).execute(conn)?)
+        Ok(diesel::delete(
+            revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.le(now)),
+        )
+        .execute(conn)?)
     }
 }

@@ -85,7 +85,6 @@ impl Session {
         )
         .execute(conn)?)
     }
-
 }
 
 impl SessionClient {
@@ -116,5 +115,16 @@ impl SessionClient {
             .values(&row)
             .execute(conn)?;
         Ok(row.sid)
+    }
+
+    /// Every client this session signed in to.
+    pub fn of_session(
+        conn: &mut DbConnection,
+        session_id_hash: &str,
+    ) -> Result<Vec<SessionClient>, StorageError> {
+        Ok(session_clients::table
+            .filter(session_clients::session_id_hash.eq(session_id_hash))
+            .select(SessionClient::as_select())
+            .load(conn)?)
     }
 }
