@@ -225,6 +225,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource(TOKEN_PATH).post(token::issue_token))
         .service(web::resource(REVOCATION_PATH).post(revoke::revoke_token))
+        .service(web::resource("/account").get(routes::account::show_account))
+        .service(web::resource("/account/sessions").post(routes::account::end_sessions))
         .service(
             web::resource(END_SESSION_PATH)
                 .get(routes::logout::end_session)

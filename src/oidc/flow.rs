@@ -99,6 +99,8 @@ mod tests {
             last_used_at: auth_time,
             expires_at: auth_time + 1000,
             ended_at: None,
+            client_address: None,
+            user_agent: None,
         }
     }
 

@@ -21,7 +21,20 @@ pub struct NewSession {
     pub session: Session,
 }
 
-pub fn start(user_id: &str, amr: &[&str], now: i64, absolute_lifetime_secs: i64) -> NewSession {
+/// Where a sign-in came from.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn start(
+    user_id: &str,
+    amr: &[&str],
+    device: Device,
+    now: i64,
+    absolute_lifetime_secs: i64,
+) -> NewSession {
     let cookie_value = random_token(32);
     let session = Session {
         id_hash: token_hash(&cookie_value),
@@ -32,6 +45,10 @@ pub fn start(user_id: &str, amr: &[&str], now: i64, absolute_lifetime_secs: i64)
         last_used_at: now,
         expires_at: now + absolute_lifetime_secs,
         ended_at: None,
+        client_address: device.address,
+        user_agent: device
+            .user_agent
+            .map(|agent| agent.chars().take(512).collect()),
     };
     NewSession {
         cookie_value,

@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: parse, call the domain, respond. The route table is in
 //! `startup.rs`.
 
+pub mod account;
 pub mod assets;
 pub mod consent;
 pub mod health;

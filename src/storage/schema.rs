@@ -71,6 +71,8 @@ diesel::table! {
         last_used_at -> BigInt,
         expires_at -> BigInt,
         ended_at -> Nullable<BigInt>,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 

@@ -10,6 +10,7 @@ pub struct Browser {
 }
 
 /// A page the browser is looking at.
+#[derive(Clone)]
 pub struct Page {
     pub url: Url,
     pub status: u16,

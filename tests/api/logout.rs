@@ -427,3 +427,148 @@ async fn a_pending_back_channel_delivery_survives_a_server_restart() {
     let tokens = listener.wait_for(1, &second).await;
     assert_eq!(tokens.len(), 1);
 }
+
+#[tokio::test]
+async fn the_signed_out_page_loads_each_front_channel_uri_with_iss_and_sid() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    app.create_user("Ana").await;
+    let metadata = serde_json::json!({
+        "post_logout_redirect_uris": [POST_LOGOUT_URI],
+        "frontchannel_logout_uri": "https://rp.example.test/frontchannel",
+        "frontchannel_logout_session_required": true,
+    });
+    let browser = Browser::new(&app.address);
+    let signed_in = sign_in(&browser, RelyingParty::register(&app, metadata).await).await;
+
+    // Act
+    let page = browser
+        .open(&logout_url(&app, &signed_in, "s"))
+        .await
+        .page();
+    let csp = browser
+        .http
+        .get(format!("{}/logout", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: the frame carries iss and sid, and the page links back with state.
+    let expected = url::Url::parse_with_params(
+        "https://rp.example.test/frontchannel",
+        &[
+            ("iss", app.address.as_str()),
+            ("sid", signed_in.sid.as_str()),
+        ],
+    )
+    .unwrap();
+    assert!(
+        page.html.contains(&format!(
+            r#"<iframe src="{}""#,
+            expected.as_str().replace('&', "&#38;")
+        )),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("/signed-out?state=s"));
+    assert!(
+        csp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+}
+
+#[tokio::test]
+async fn the_signed_out_page_allows_exactly_the_front_channel_frames() {
+    let (app, _db) = spawn_app().await;
+    app.create_user("Ana").await;
+    let metadata =
+        serde_json::json!({ "frontchannel_logout_uri": "https://rp.example.test/frontchannel" });
+    let browser = Browser::new(&app.address);
+    let signed_in = sign_in(&browser, RelyingParty::register(&app, metadata).await).await;
+    let hint = signed_in.tokens.id_token().unwrap().to_string();
+
+    let response = browser
+        .http
+        .get(format!("{}/logout?id_token_hint={hint}", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        policy,
+        "default-src 'self'; frame-src https://rp.example.test; frame-ancestors 'none'"
+    );
+}
+
+async fn auth_time_of(rp: &RelyingParty, browser: &Browser, extra: &str) -> (i64, bool) {
+    let attempt = rp.start(&["openid"]);
+    let mut landing = browser.open(&format!("{}{extra}", attempt.url)).await;
+    let showed_form = matches!(&landing, Landing::Page(page) if page.is_login());
+    if let Landing::Page(page) = &landing
+        && page.is_login()
+    {
+        landing = browser.sign_in(page, "ana", TEST_PASSWORD).await;
+    }
+    let callback = landing.redirect();
+    let tokens = rp
+        .exchange(&query_param(&callback, "code").unwrap(), attempt.verifier)
+        .await
+        .unwrap();
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.client.id_token_verifier(), &attempt.nonce)
+        .unwrap()
+        .clone();
+    (claims.auth_time().unwrap().timestamp(), showed_form)
+}
+
+#[tokio::test]
+async fn max_age_zero_and_prompt_login_show_the_form_and_move_auth_time_forward() {
+    let (app, _db) = spawn_app().await;
+    app.create_user("Ana").await;
+    let browser = Browser::new(&app.address);
+    let rp = RelyingParty::register(&app, serde_json::json!({ "first_party": true })).await;
+    let (first, _) = auth_time_of(&rp, &browser, "").await;
+
+    app.clock.advance(10);
+    let (second, form_for_max_age) = auth_time_of(&rp, &browser, "&max_age=0").await;
+    app.clock.advance(10);
+    let (third, form_for_prompt) = auth_time_of(&rp, &browser, "&prompt=login").await;
+    let (fourth, form_again) = auth_time_of(&rp, &browser, "").await;
+
+    assert!(form_for_max_age && form_for_prompt && !form_again);
+    assert_eq!((second - first, third - second), (10, 10));
+    assert_eq!(fourth, third, "a plain request keeps the last auth_time");
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_instance_is_used_for_sso_by_another() {
+    // Arrange: two instances of one issuer on one database.
+    let db = TestDb::new();
+    let first = spawn_app_with(db.settings()).await;
+    let mut settings = db.settings();
+    settings.issuer = first.address.clone();
+    let second = spawn_app_with(settings).await;
+    first.create_user("Ana").await;
+    let rp = RelyingParty::register(&first, serde_json::json!({ "first_party": true })).await;
+    let browser = Browser::new(&first.address);
+    browser
+        .authorize(&rp.start(&["openid"]).url, "ana", TEST_PASSWORD)
+        .await;
+
+    // Act: the same browser (its cookie is for 127.0.0.1) asks the second instance.
+    let attempt = rp.start(&["openid"]);
+    let on_second = attempt.url.replace(&first.address, &second.address);
+    let landed = browser.open(&on_second).await.redirect();
+
+    // Assert: a code with no form, redeemable at either instance.
+    let code = query_param(&landed, "code").expect("a code without signing in again");
+    rp.exchange(&code, attempt.verifier).await.unwrap();
+}

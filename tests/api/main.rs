@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod account;
 mod authorize_errors;
 mod browser;
 mod browser_flow;

@@ -19,6 +19,10 @@ pub struct Session {
     pub last_used_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
+    /// The address and browser the session started from, for the person's
+    /// own account page; never logged.
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -84,6 +88,23 @@ impl Session {
             ),
         )
         .execute(conn)?)
+    }
+
+    /// `user_id`'s live sessions, most recently used first.
+    pub fn live_of_user(
+        conn: &mut DbConnection,
+        user_id: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> Result<Vec<Session>, StorageError> {
+        Ok(sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::ended_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::last_used_at.gt(now - idle_secs))
+            .order(sessions::last_used_at.desc())
+            .select(Session::as_select())
+            .load(conn)?)
     }
 }
 

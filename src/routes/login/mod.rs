@@ -1,26 +1,28 @@
-//! `GET/POST /login`: the password sign-in page of a pending authorization
-//! request.
+//! `GET/POST /login`: the password sign-in page, for a pending authorization
+//! request or, without one, for the person's own account page.
 
-use actix_web::http::StatusCode;
+mod credentials;
+
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::oidc::authorize::{expired_page, load_client, proceed, server_error_page};
 use super::pages::{self, LoginPage};
-use crate::domain::Username;
+use crate::i18n::Catalog;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::flow::Progress;
-use crate::oidc::throttle::{self, ThrottleKey};
-use crate::oidc::{pending, session};
+use crate::oidc::session::{self, Device, NewSession};
+use crate::oidc::{pending, throttle};
 use crate::startup::AppState;
-use crate::storage::StorageError;
 use crate::storage::models::session::Session;
 use crate::storage::models::user::User;
 
-/// Verified in place of a missing user's hash, so an unknown username costs
-/// the same time as a wrong password. Its password is unknown and unused.
-const DUMMY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$EqvZpQksBN7J8gynWuEfWQ$fgI9Sfo0jEdWHFJJdUVkr9lnvmNGu1VeouyFHMRu4xE";
+use credentials::{check_password, locked_for, record_failure, throttle_keys};
+
+/// What the CSRF token of an account sign-in is bound to.
+const ACCOUNT_PURPOSE: &str = "account";
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -35,17 +37,68 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
+/// Where a sign-in leads.
+enum SignInFor {
+    Authorization {
+        id: String,
+        request: Box<AuthorizationRequest>,
+    },
+    Account,
+}
+
+impl SignInFor {
+    /// The form's `request` value, and what its CSRF token is bound to.
+    fn form_id(&self) -> &str {
+        match self {
+            SignInFor::Authorization { id, .. } => id,
+            SignInFor::Account => "",
+        }
+    }
+
+    fn csrf_purpose(&self) -> &str {
+        match self {
+            SignInFor::Authorization { id, .. } => id,
+            SignInFor::Account => ACCOUNT_PURPOSE,
+        }
+    }
+
+    fn ui_locales(&self) -> Option<&str> {
+        match self {
+            SignInFor::Authorization { request, .. } => request.ui_locales.as_deref(),
+            SignInFor::Account => None,
+        }
+    }
+}
+
+/// The target a `request` value names: none is the account page; an unknown
+/// or expired one is `None`.
+async fn target(state: &AppState, request: Option<&str>) -> Option<SignInFor> {
+    match request.filter(|id| !id.is_empty()) {
+        None => Some(SignInFor::Account),
+        Some(id) => {
+            let (id, request) = pending_request(state, Some(id)).await?;
+            Some(SignInFor::Authorization {
+                id,
+                request: Box::new(request),
+            })
+        }
+    }
+}
+
 /// `GET /login?request=...`
 pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let Some((id, request)) = pending_request(&state, query.request.as_deref()).await else {
+    let Some(target) = target(&state, query.request.as_deref()).await else {
         return expired_page(&req, None);
     };
-    let hint = request.login_hint.clone().unwrap_or_default();
-    show(&req, &state, &id, &request, &hint, None, StatusCode::OK).await
+    let hint = match &target {
+        SignInFor::Authorization { request, .. } => request.login_hint.clone().unwrap_or_default(),
+        SignInFor::Account => String::new(),
+    };
+    show(&req, &state, &target, &hint, None, StatusCode::OK).await
 }
 
 /// `POST /login`
@@ -55,24 +108,21 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let Some((id, request)) = pending_request(&state, form.request.as_deref()).await else {
+    let Some(target) = target(&state, form.request.as_deref()).await else {
         return expired_page(&req, None);
     };
     let username = form.username.unwrap_or_default();
-    let t = pages::catalog_for(&req, request.ui_locales.as_deref());
+    let t = pages::catalog_for(&req, target.ui_locales());
 
-    let csrf_ok = state.csrf.verify(
-        &req,
-        &id,
-        form.csrf_token.as_deref().unwrap_or_default(),
-        state.secure_cookies(),
-    );
-    if !csrf_ok {
+    let token = form.csrf_token.as_deref().unwrap_or_default();
+    if !state
+        .csrf
+        .verify(&req, target.csrf_purpose(), token, state.secure_cookies())
+    {
         return show(
             &req,
             &state,
-            &id,
-            &request,
+            &target,
             &username,
             Some(t.text("login.error.csrf")),
             StatusCode::FORBIDDEN,
@@ -86,8 +136,7 @@ pub async fn login(
             return show(
                 &req,
                 &state,
-                &id,
-                &request,
+                &target,
                 &username,
                 Some(&message),
                 StatusCode::TOO_MANY_REQUESTS,
@@ -112,8 +161,7 @@ pub async fn login(
         return show(
             &req,
             &state,
-            &id,
-            &request,
+            &target,
             &username,
             Some(message),
             StatusCode::UNAUTHORIZED,
@@ -121,31 +169,53 @@ pub async fn login(
         .await;
     };
 
-    signed_in(&req, &state, id, request, &user, keys).await
+    let new = match start_session(&req, &state, &user, keys).await {
+        Ok(new) => new,
+        Err(response) => return response,
+    };
+    let mut response = match target {
+        SignInFor::Authorization { id, request } => {
+            continue_authorization(&req, &state, id, *request, new.session.clone()).await
+        }
+        SignInFor::Account => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/account"))
+            .finish(),
+    };
+    if let Err(error) = response.add_cookie(&session_cookie(&state, new.cookie_value)) {
+        tracing::error!(error = %error, "cannot set the session cookie");
+    }
+    response
 }
 
-/// Starts the SSO session, sets its cookie, and moves the request on.
-async fn signed_in(
+/// Stores the new SSO session and clears the account's failure count.
+async fn start_session(
     req: &HttpRequest,
     state: &AppState,
-    id: String,
-    request: AuthorizationRequest,
     user: &User,
-    keys: Vec<ThrottleKey>,
-) -> HttpResponse {
-    let now = state.clock.now();
+    keys: Vec<throttle::ThrottleKey>,
+) -> Result<NewSession, HttpResponse> {
+    let device = Device {
+        address: req.peer_addr().map(|peer| peer.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
     let new = session::start(
         &user.id,
         &["pwd"],
-        now,
+        device,
+        state.clock.now(),
         state.settings.sessions.absolute_lifetime_secs,
     );
+
     let row = new.session.clone();
     let stored = state
         .db
         .run(move |conn| {
-            // Only the account's count: one person signing in must not
-            // reset the count of an address others share.
+            // Only the account's count: one person signing in must not reset
+            // the count of an address others share.
             keys.iter()
                 .filter(|k| k.is_account())
                 .try_for_each(|key| throttle::clear(conn, key))?;
@@ -153,10 +223,20 @@ async fn signed_in(
         })
         .await;
     if let Err(error) = stored {
-        return server_error_page(req, &error);
+        return Err(server_error_page(req, &error));
     }
     tracing::info!(target: "audit", user_id = %user.id, "signed in with a password");
+    Ok(new)
+}
 
+/// Moves the pending request on, now that the person signed in.
+async fn continue_authorization(
+    req: &HttpRequest,
+    state: &AppState,
+    id: String,
+    request: AuthorizationRequest,
+    session: Session,
+) -> HttpResponse {
     // The sign-in answers prompt=login and max_age; a later consent step
     // must not find them again.
     let request = request.signed_in();
@@ -169,23 +249,18 @@ async fn signed_in(
         Ok(None) => return expired_page(req, request.ui_locales.as_deref()),
         Err(error) => return server_error_page(req, &error),
     };
-    let mut response = proceed(
+    proceed(
         req,
         state,
         &client,
         request,
         Some(id),
-        Some(new.session),
+        Some(session),
         Progress {
             just_signed_in: true,
         },
     )
-    .await;
-    let cookie = session_cookie(state, new.cookie_value);
-    if let Err(error) = response.add_cookie(&cookie) {
-        tracing::error!(error = %error, "cannot set the session cookie");
-    }
-    response
+    .await
 }
 
 fn session_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'static> {
@@ -204,22 +279,24 @@ fn session_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<
 async fn show(
     req: &HttpRequest,
     state: &AppState,
-    id: &str,
-    request: &AuthorizationRequest,
+    target: &SignInFor,
     username: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> HttpResponse {
-    let client_name = match load_client(state, Some(&request.client_id)).await {
-        Ok(Some(client)) => client.name,
-        Ok(None) => return expired_page(req, request.ui_locales.as_deref()),
-        Err(e) => return server_error_page(req, &e),
+    let t = pages::catalog_for(req, target.ui_locales());
+    let client_name = match client_name(state, t, target).await {
+        Ok(Some(name)) => name,
+        Ok(None) => return expired_page(req, target.ui_locales()),
+        Err(error) => return server_error_page(req, &error),
     };
-    let (csrf_token, cookie) = state.csrf.issue(req, id, state.secure_cookies());
+    let (csrf_token, cookie) = state
+        .csrf
+        .issue(req, target.csrf_purpose(), state.secure_cookies());
     let request_id = pages::request_id(req);
     let page = LoginPage {
-        t: pages::catalog_for(req, request.ui_locales.as_deref()),
-        authorization_request: id,
+        t,
+        authorization_request: target.form_id(),
         csrf_token: &csrf_token,
         username,
         client_name: &client_name,
@@ -231,6 +308,22 @@ async fn show(
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// Who the person is signing in to: the client, or their account.
+async fn client_name(
+    state: &AppState,
+    t: &Catalog,
+    target: &SignInFor,
+) -> Result<Option<String>, crate::storage::StorageError> {
+    match target {
+        SignInFor::Authorization { request, .. } => {
+            Ok(load_client(state, Some(&request.client_id))
+                .await?
+                .map(|c| c.name))
+        }
+        SignInFor::Account => Ok(Some(t.text("account.title").to_owned())),
+    }
 }
 
 pub async fn pending_request(
@@ -246,74 +339,4 @@ pub async fn pending_request(
             None
         }
     }
-}
-
-/// The account and the client address, each counted separately. The peer
-/// address is used, not forwarding headers a client could forge.
-fn throttle_keys(req: &HttpRequest, username: &str) -> Vec<ThrottleKey> {
-    // PostgreSQL cannot store NUL, which no valid username has anyway.
-    let account = Username::parse(username)
-        .map(|u| u.key())
-        .unwrap_or_else(|_| username.to_lowercase().replace('\0', "\u{fffd}"));
-    let mut keys = vec![ThrottleKey::account(&account)];
-    if let Some(peer) = req.peer_addr() {
-        keys.push(ThrottleKey::address(&peer.ip().to_string()));
-    }
-    keys
-}
-
-async fn locked_for(state: &AppState, keys: &[ThrottleKey]) -> Result<Option<i64>, StorageError> {
-    let (keys, now) = (keys.to_vec(), state.clock.now());
-    state
-        .db
-        .run(move |conn| {
-            let mut longest = None;
-            for key in &keys {
-                longest = longest.max(throttle::locked_for(conn, key, now)?);
-            }
-            Ok::<_, StorageError>(longest)
-        })
-        .await
-}
-
-async fn record_failure(state: &AppState, keys: Vec<ThrottleKey>) -> Result<(), StorageError> {
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| {
-            keys.iter()
-                .try_for_each(|key| throttle::record_failure(conn, key, now))
-        })
-        .await
-}
-
-/// The user when `password` is theirs and they may sign in. Unknown users
-/// verify against a dummy hash, so every failure takes the same time.
-async fn check_password(
-    state: &AppState,
-    username: &str,
-    password: SecretString,
-) -> Result<Option<User>, Box<dyn std::error::Error + Send + Sync>> {
-    let user = match Username::parse(username) {
-        Ok(name) => {
-            let key = name.key();
-            match state
-                .db
-                .run(move |conn| User::find_by_username_key(conn, &key))
-                .await
-            {
-                Ok(user) => Some(user),
-                Err(StorageError::NotFound) => None,
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Err(_) => None,
-    };
-    let hash = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_PASSWORD_HASH.to_owned());
-
-    let matches = state.passwords.verify(password, hash).await?;
-    Ok(user.filter(|u| matches && !u.disabled))
 }
