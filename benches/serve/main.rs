@@ -12,21 +12,34 @@
 //! - `PORTEIRO_BENCH_STARTS`: timed restarts on the existing database (default 5)
 
 mod bare;
+#[path = "../common/env.rs"]
+mod env;
+#[path = "../common/http.rs"]
 mod http;
 mod measured;
+#[path = "../common/porteiro.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with the flows bench, which uses more of it"
+)]
 mod porteiro;
 mod report;
+#[path = "../common/wrk.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with the flows bench, which uses more of it"
+)]
 mod wrk;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
 use bare::BareServer;
+use env::env_or;
 use measured::Measured;
 use porteiro::{Porteiro, Site};
 use report::Results;
@@ -132,16 +145,6 @@ impl BenchSettings {
             starts,
             workers,
         })
-    }
-}
-
-fn env_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T> {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name}={text} is not a valid value")),
-        Err(_) => Ok(default),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -77,8 +77,18 @@ impl Site {
         Ok(porteiro)
     }
 
+    /// The data directory: the SQLite database and the development secret.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The issuer every start is configured with.
+    pub fn issuer(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     fn command(&self) -> Command {
-        let base = format!("http://127.0.0.1:{}", self.port);
+        let base = self.issuer();
         let mut command = Command::new(env!("CARGO_BIN_EXE_porteiro"));
         // Settings the person running the bench has exported would change
         // what is measured (a PostgreSQL URL, a debug log level).

@@ -1,5 +1,7 @@
 //! Runs the `wrk` load generator and reads its `--latency` report.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -25,13 +27,37 @@ impl Load {
 }
 
 /// What one `wrk` run measured.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Wrk {
     pub requests_per_sec: f64,
     pub p99: Duration,
     /// Responses outside 2xx/3xx plus socket errors; a run with any is not a
     /// measurement of the endpoint it meant to hit.
     pub failures: u64,
+    /// Responses by status code, when the script counted them (a
+    /// `Statuses: 200=N 400=M` line); empty otherwise.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+/// A request other than a plain `GET`: a Lua script with its arguments, and
+/// extra headers.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    pub path: PathBuf,
+    pub args: Vec<String>,
+    /// Whole header lines, `Name: value`.
+    pub headers: Vec<String>,
+}
+
+impl Wrk {
+    /// The share of responses with `status` among those the script counted.
+    pub fn share_of(&self, status: u16) -> f64 {
+        let total: u64 = self.statuses.values().sum();
+        match total {
+            0 => 0.0,
+            _ => self.statuses.get(&status).copied().unwrap_or(0) as f64 / total as f64,
+        }
+    }
 }
 
 /// Fails early, with the fix, when `wrk` is not installed.
@@ -43,14 +69,28 @@ pub fn ensure_installed() -> anyhow::Result<()> {
 }
 
 pub fn run(load: &Load, url: &str) -> anyhow::Result<Wrk> {
-    let output = Command::new("wrk")
+    run_script(load, url, None)
+}
+
+/// Runs wrk with `script`, which may set the method, body and headers.
+pub fn run_script(load: &Load, url: &str, script: Option<&Script>) -> anyhow::Result<Wrk> {
+    let mut command = Command::new("wrk");
+    command
         .arg(format!("-t{}", load.threads))
         .arg(format!("-c{}", load.connections))
         .arg(format!("-d{}", load.duration))
-        .arg("--latency")
-        .arg(url)
-        .output()
-        .context("cannot run wrk")?;
+        .arg("--latency");
+    if let Some(script) = script {
+        for header in &script.headers {
+            command.arg("-H").arg(header);
+        }
+        command.arg("-s").arg(&script.path);
+    }
+    command.arg(url);
+    if let Some(script) = script {
+        command.arg("--").args(&script.args);
+    }
+    let output = command.output().context("cannot run wrk")?;
     let report = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -75,7 +115,26 @@ pub fn parse(report: &str) -> anyhow::Result<Wrk> {
         requests_per_sec,
         p99,
         failures: non_2xx(report) + socket_errors(report),
+        statuses: statuses(report)?,
     })
+}
+
+/// Reads `Statuses: 200=950 400=3`, printed by the scripts that count.
+fn statuses(report: &str) -> anyhow::Result<BTreeMap<u16, u64>> {
+    let Some(line) = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Statuses:"))
+    else {
+        return Ok(BTreeMap::new());
+    };
+    line.split_whitespace()
+        .map(|pair| {
+            let (status, count) = pair
+                .split_once('=')
+                .with_context(|| format!("status count `{pair}` has no `=`"))?;
+            Ok((status.parse()?, count.parse()?))
+        })
+        .collect()
 }
 
 /// The first word after `label` on the line that starts with it.
@@ -132,7 +191,8 @@ pub fn self_check() -> anyhow::Result<()> {
 
     let rate_off = (wrk.requests_per_sec - 58391.83).abs() > 0.01;
     let p99_off = wrk.p99.abs_diff(Duration::from_micros(4380)) > Duration::from_micros(1);
-    if rate_off || p99_off || wrk.failures != 8 {
+    let statuses_off = wrk.statuses.get(&200) != Some(&584546) || wrk.statuses.len() != 2;
+    if rate_off || p99_off || wrk.failures != 8 || statuses_off {
         bail!("wrk report misread: {wrk:?}");
     }
     Ok(())
@@ -154,4 +214,5 @@ Running 10s test @ http://127.0.0.1:8080/jwks.json
   Non-2xx or 3xx responses: 5
 Requests/sec:  58391.83
 Transfer/sec:      7.29MB
+Statuses: 200=584546 400=5
 ";

@@ -1,0 +1,99 @@
+//! The baselines: the same work the server does per request, in one thread
+//! of this process with no HTTP, no database and no scheduling: signing a
+//! client's access token, verifying access tokens with the deny-list, and
+//! one password hash.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+use porteiro::domain::Scopes;
+use porteiro::keys::KeyStore;
+use porteiro::oidc::access_token;
+use porteiro::oidc::deny_list::DenyList;
+use porteiro::oidc::tokens::{Grant, Minter};
+use porteiro::users::password::hash_now;
+
+use crate::fixture::Fixture;
+
+/// How long each loop runs: long enough that the first iterations, with
+/// cold caches, weigh nothing.
+const LOOP_TIME: Duration = Duration::from_secs(2);
+
+/// Hashes timed; the median is kept, so one preempted hash does not count.
+const HASHES: usize = 5;
+
+/// Access tokens for the client itself, as `client_credentials` issues
+/// them, signed per second.
+pub fn signing_rate(fixture: &Fixture, keys: &KeyStore, scopes: &str) -> anyhow::Result<f64> {
+    let grant = Grant {
+        client_id: crate::fixture::CLIENT_ID.to_owned(),
+        user: None,
+        scopes: Scopes::parse(scopes)?,
+        auth_time: None,
+        amr: vec![],
+        sid: None,
+        nonce: None,
+    };
+    let alg = fixture.access_token_alg()?;
+    let lifetime = fixture.settings.tokens.access_token_lifetime_secs;
+
+    per_second(|| {
+        let minter = Minter {
+            keys,
+            issuer: &fixture.settings.issuer,
+            now: fixture.clock.now(),
+        };
+        let token = minter.access_token(&grant, alg, lifetime)?;
+        black_box(token);
+        Ok(())
+    })
+}
+
+/// `tokens`, taken in turn, checked per second as `/userinfo` and
+/// `/introspect` check them: signature, type, issuer, expiry, deny-list.
+pub fn verifying_rate(
+    fixture: &Fixture,
+    keys: &KeyStore,
+    deny_list: &DenyList,
+    tokens: &[String],
+) -> anyhow::Result<f64> {
+    let issuer = &fixture.settings.issuer;
+    let mut next = tokens.iter().cycle();
+    per_second(|| {
+        let token = next.next().context("no tokens to verify")?;
+        let key_set = keys.current();
+        let claims =
+            access_token::validate(&key_set, deny_list, issuer, fixture.clock.now(), token)
+                .map_err(|e| anyhow::anyhow!("a token did not verify: {}", e.description))?;
+        black_box(claims);
+        Ok(())
+    })
+}
+
+/// How long one argon2id hash with the server's parameters takes here.
+pub fn hash_time() -> anyhow::Result<Duration> {
+    let password = SecretString::from(crate::fixture::PASSWORD.to_owned());
+    let mut times = (0..HASHES)
+        .map(|_| {
+            let started = Instant::now();
+            black_box(hash_now(&password)?);
+            Ok(started.elapsed())
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    times.sort();
+    Ok(times[HASHES / 2])
+}
+
+/// Runs `work` for [`LOOP_TIME`] and returns its rate.
+fn per_second(mut work: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut done: u64 = 0;
+    while started.elapsed() < LOOP_TIME {
+        work()?;
+        done += 1;
+    }
+    Ok(done as f64 / started.elapsed().as_secs_f64())
+}
