@@ -47,6 +47,9 @@ pub struct Script {
     pub args: Vec<String>,
     /// Whole header lines, `Name: value`.
     pub headers: Vec<String>,
+    /// wrk's `--timeout`, for requests that queue longer than its 2 s
+    /// default by design (password hashing at saturation).
+    pub timeout: Option<String>,
 }
 
 impl Wrk {
@@ -83,6 +86,9 @@ pub fn run_script(load: &Load, url: &str, script: Option<&Script>) -> anyhow::Re
     if let Some(script) = script {
         for header in &script.headers {
             command.arg("-H").arg(header);
+        }
+        if let Some(timeout) = &script.timeout {
+            command.arg("--timeout").arg(timeout);
         }
         command.arg("-s").arg(&script.path);
     }

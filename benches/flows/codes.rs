@@ -17,7 +17,7 @@ use porteiro::storage::models::authorization_code::AuthorizationCodeRow;
 use crate::fixture::{CLIENT_ID, Fixture, Parties, REDIRECT_URI};
 
 /// What the relying party asked for when the codes were issued.
-const CODE_SCOPES: &str = "openid profile email";
+pub const CODE_SCOPES: &str = "openid profile email";
 
 /// The code verifier every prepared code's challenge answers; 43 characters,
 /// the shortest RFC 7636 allows.

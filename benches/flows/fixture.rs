@@ -50,6 +50,8 @@ pub struct Parties {
     /// A live SSO session of the person, with its `sid` for the client.
     pub session: Session,
     pub sid: String,
+    /// How the client's ID tokens are signed, as registered.
+    pub id_token_alg: String,
 }
 
 impl Fixture {
@@ -75,14 +77,14 @@ impl Fixture {
 
     /// Registers a confidential client and creates a person with a password
     /// and a signed-in session.
-    pub async fn create_parties(&self) -> anyhow::Result<Parties> {
+    pub async fn create_parties(&self, id_token_alg: &str) -> anyhow::Result<Parties> {
         let clients = Clients::new(
             self.db.clone(),
             ClientSecrets::new(&self.secret),
             self.clock.clone(),
         );
         let registered = clients
-            .register(&client_metadata())
+            .register(&client_metadata(id_token_alg))
             .await
             .context("cannot register the bench client")?;
         let client_secret = registered
@@ -93,6 +95,7 @@ impl Fixture {
         let (session, sid) = self.start_session(&user).await?;
         Ok(Parties {
             client_secret,
+            id_token_alg: registered.id_token_signed_response_alg,
             user,
             session,
             sid,
@@ -159,7 +162,7 @@ impl Fixture {
 
 /// A relying party that signs people in, refreshes, and also calls APIs as
 /// itself; not first-party, so consent is asked.
-fn client_metadata() -> ClientMetadata {
+fn client_metadata(id_token_alg: &str) -> ClientMetadata {
     let grants = ["authorization_code", "refresh_token", "client_credentials"];
     ClientMetadata {
         client_id: Some(CLIENT_ID.to_owned()),
@@ -167,6 +170,7 @@ fn client_metadata() -> ClientMetadata {
         redirect_uris: vec![REDIRECT_URI.to_owned()],
         grant_types: Some(grants.iter().map(|g| (*g).to_owned()).collect()),
         scope: Some(CLIENT_SCOPES.to_owned()),
+        id_token_signed_response_alg: Some(id_token_alg.to_owned()),
         ..ClientMetadata::default()
     }
 }

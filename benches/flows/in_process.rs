@@ -13,17 +13,17 @@ use porteiro::domain::Scopes;
 use porteiro::keys::KeyStore;
 use porteiro::oidc::access_token;
 use porteiro::oidc::deny_list::DenyList;
-use porteiro::oidc::tokens::{Grant, Minter};
+use porteiro::oidc::tokens::{Grant, IdTokenAlg, IdTokenSigner, Minter};
 use porteiro::users::password::hash_now;
 
-use crate::fixture::Fixture;
+use crate::fixture::{Fixture, Parties};
 
 /// How long each loop runs: long enough that the first iterations, with
 /// cold caches, weigh nothing.
 const LOOP_TIME: Duration = Duration::from_secs(2);
 
-/// Hashes timed; the median is kept, so one preempted hash does not count.
-const HASHES: usize = 5;
+/// Hashes timed; the median is kept, so a few preempted hashes do not count.
+const HASHES: usize = 11;
 
 /// Access tokens for the client itself, as `client_credentials` issues
 /// them, signed per second.
@@ -48,6 +48,45 @@ pub fn signing_rate(fixture: &Fixture, keys: &KeyStore, scopes: &str) -> anyhow:
         };
         let token = minter.access_token(&grant, alg, lifetime)?;
         black_box(token);
+        Ok(())
+    })
+}
+
+/// The tokens a code exchange signs, per second: the person's access token
+/// and an ID token with the client's algorithm (RS256 unless it registered
+/// another).
+pub fn exchange_signing_rate(
+    fixture: &Fixture,
+    keys: &KeyStore,
+    parties: &Parties,
+    scopes: &str,
+) -> anyhow::Result<f64> {
+    let grant = Grant {
+        client_id: crate::fixture::CLIENT_ID.to_owned(),
+        user: Some(parties.user.clone()),
+        scopes: Scopes::parse(scopes)?,
+        auth_time: Some(parties.session.auth_time),
+        amr: vec!["pwd".to_owned()],
+        sid: Some(parties.sid.clone()),
+        nonce: Some("bench-nonce".to_owned()),
+    };
+    let alg = fixture.access_token_alg()?;
+    let IdTokenAlg::Key(id_alg) = IdTokenAlg::parse(&parties.id_token_alg)? else {
+        anyhow::bail!("the bench client signs ID tokens with its secret");
+    };
+    let tokens = &fixture.settings.tokens;
+
+    per_second(|| {
+        let minter = Minter {
+            keys,
+            issuer: &fixture.settings.issuer,
+            now: fixture.clock.now(),
+        };
+        let access = minter.access_token(&grant, alg, tokens.access_token_lifetime_secs)?;
+        let signer = IdTokenSigner::Key(id_alg);
+        let id_token =
+            minter.id_token(&grant, &access.token, signer, tokens.id_token_lifetime_secs)?;
+        black_box((access, id_token));
         Ok(())
     })
 }
@@ -85,6 +124,34 @@ pub fn hash_time() -> anyhow::Result<Duration> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     times.sort();
     Ok(times[HASHES / 2])
+}
+
+/// Hashes per second with every core hashing at once, as a login load
+/// makes the server do: what the cores share (memory bandwidth, caches)
+/// shows here and not in one hash's time.
+pub fn parallel_hashing_rate(cores: usize) -> anyhow::Result<f64> {
+    let password = SecretString::from(crate::fixture::PASSWORD.to_owned());
+    let rates = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..cores)
+            .map(|_| {
+                scope.spawn(|| {
+                    per_second(|| {
+                        black_box(hash_now(&password)?);
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a hashing thread panicked"))?
+            })
+            .collect::<anyhow::Result<Vec<f64>>>()
+    })?;
+    Ok(rates.iter().sum())
 }
 
 /// Runs `work` for [`LOOP_TIME`] and returns its rate.

@@ -16,6 +16,9 @@
 //! - `PORTEIRO_BENCH_THREADS`: wrk threads (default 2)
 //! - `PORTEIRO_BENCH_CODES`: authorization codes prepared for the exchange
 //!   run (default 100000); the run reports it when it used them all up
+//! - `PORTEIRO_BENCH_ID_TOKEN_ALG`: how the bench client's ID tokens are
+//!   signed (default `RS256`, the OpenID Connect default); each code
+//!   exchange signs one
 
 mod codes;
 #[path = "../common/env.rs"]
@@ -82,12 +85,13 @@ fn run() -> anyhow::Result<()> {
     wrk::ensure_installed()?;
     let load = load_from_env()?;
     let codes_wanted: usize = env_or("PORTEIRO_BENCH_CODES", 100_000)?;
+    let id_token_alg: String = env_or("PORTEIRO_BENCH_ID_TOKEN_ALG", "RS256".to_owned())?;
     let runtime = Runtime::new()?;
 
     let site = Site::new()?;
     let server = site.start()?;
     let fixture = Fixture::open(&site)?;
-    let parties = runtime.block_on(fixture.create_parties())?;
+    let parties = runtime.block_on(fixture.create_parties(&id_token_alg))?;
     let keys = runtime.block_on(fixture.key_store())?;
     let one = OneByOne::new(server.addr(), &parties.client_secret)?;
     let runner = Runner {
@@ -105,10 +109,14 @@ fn run() -> anyhow::Result<()> {
     // 2. Authorization code exchanges, each code once.
     let (code_exchange, codes_prepared) =
         exchange_codes(&runtime, &fixture, &parties, &one, &runner, codes_wanted)?;
+    let exchange_signing_per_sec =
+        in_process::exchange_signing_rate(&fixture, &keys, &parties, codes::CODE_SCOPES)?;
 
     // 3. Password logins, alone and beside a JWKS load; the hash is timed
     // just before, between loads, on the machine as the logins find it.
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let hash_time = in_process::hash_time()?;
+    let parallel_hashing_per_sec = in_process::parallel_hashing_rate(cores)?;
     let page = runtime.block_on(one.open_sign_in())?;
     runtime.block_on(one.sign_in(&page))?;
     let logins = runner.logins(&page)?;
@@ -125,16 +133,19 @@ fn run() -> anyhow::Result<()> {
     server.stop()?;
 
     report::print(&Figures {
-        cores: thread::available_parallelism().map_or(1, |n| n.get()),
+        cores,
+        id_token_alg,
         load,
         client_credentials,
         signing_per_sec,
         code_exchange,
         codes_prepared,
+        exchange_signing_per_sec,
         logins,
         logins_beside_jwks,
         jwks_beside_logins,
         hash_time,
+        parallel_hashing_per_sec,
         userinfo,
         introspection,
         verifying_per_sec,

@@ -14,6 +14,11 @@ use crate::wrk::{self, Load, Script, Wrk};
 /// measured run starts on open connections and warm caches.
 const WARM_UP: &str = "1s";
 
+/// Logins queue for the hashing threads: 32 connections over about 70
+/// hashes a second wait about half a second each, and longer while another
+/// load shares the cores; wrk's 2 s default would count the tail as errors.
+const LOGIN_TIMEOUT: &str = "10s";
+
 /// What every run needs: the load, the server, where to write value files,
 /// and the client's `Authorization` header.
 pub struct Runner<'a> {
@@ -31,6 +36,7 @@ impl Runner<'_> {
             path: lua("form.lua"),
             args: vec!["grant_type=client_credentials".to_owned()],
             headers: self.client_headers(),
+            timeout: None,
         };
         self.warm_and_run("/token", &script)
     }
@@ -41,6 +47,7 @@ impl Runner<'_> {
             path: lua("once.lua"),
             args: vec![path_arg(bodies), self.load.threads.to_string()],
             headers: self.client_headers(),
+            timeout: None,
         };
         wrk::run_script(self.load, &self.url("/token"), Some(&script))
     }
@@ -75,6 +82,7 @@ impl Runner<'_> {
             path: lua("cycle.lua"),
             args: vec![path_arg(&values), "Authorization".to_owned()],
             headers: vec![],
+            timeout: None,
         };
         self.warm_and_run("/userinfo", &script)
     }
@@ -87,6 +95,7 @@ impl Runner<'_> {
             path: lua("cycle.lua"),
             args: vec![path_arg(&values), "body".to_owned()],
             headers: self.client_headers(),
+            timeout: None,
         };
         self.warm_and_run("/introspect", &script)
     }
@@ -128,6 +137,7 @@ fn login_script(page: &SignInPage) -> Script {
             format!("Content-Type: {FORM}"),
             format!("Cookie: {}", page.cookie_header()),
         ],
+        timeout: Some(LOGIN_TIMEOUT.to_owned()),
     }
 }
 
