@@ -59,6 +59,9 @@ pub struct TokenSettings {
     pub access_token_signing_alg: String,
     /// How often each instance reads revocations made by the others.
     pub deny_list_refresh_ms: u64,
+    /// How long each instance trusts a client it loaded for client
+    /// authentication; 0 reads the database every time.
+    pub client_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -165,6 +168,7 @@ impl Default for TokenSettings {
             authorization_code_lifetime_secs: 60,
             access_token_signing_alg: "ES256".to_owned(),
             deny_list_refresh_ms: 1000,
+            client_cache_ms: 1000,
         }
     }
 }

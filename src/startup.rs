@@ -12,7 +12,7 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::bootstrap::FirstAdmin;
-use crate::clients::ClientSecrets;
+use crate::clients::{ClientCache, ClientSecrets};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::keys::{KeyStore, Sealer};
@@ -33,6 +33,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub passwords: PasswordHasher,
     pub client_secrets: ClientSecrets,
+    pub client_cache: ClientCache,
     pub csrf: CsrfKey,
     pub deny_list: Arc<DenyList>,
 }
@@ -98,6 +99,10 @@ impl Application {
         let state = web::Data::new(AppState {
             passwords: PasswordHasher::new(settings.hash_concurrency()),
             client_secrets: ClientSecrets::new(&secret),
+            client_cache: ClientCache::new(
+                db.clone(),
+                Duration::from_millis(settings.tokens.client_cache_ms),
+            ),
             csrf: CsrfKey::new(&secret),
             deny_list,
             settings: Arc::new(settings),

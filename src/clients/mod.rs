@@ -1,9 +1,11 @@
 //! Registered clients (relying parties): registration rules, secrets, and
 //! the RFC 7591 shape they are read and written in.
 
+pub mod cache;
 pub mod metadata;
 pub mod secret;
 
+pub use cache::ClientCache;
 pub use metadata::{AuthMethod, ClientMetadata, RegisteredClient};
 pub use secret::{ClientSecrets, PlainSecret};
 

@@ -6,10 +6,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::error::{ErrorCode, OAuthError};
-use crate::clients::{AuthMethod, ClientSecrets, PlainSecret};
+use crate::clients::{AuthMethod, ClientCache, ClientSecrets, PlainSecret};
 use crate::domain::ClientId;
+use crate::storage::StorageError;
 use crate::storage::models::client::Client;
-use crate::storage::{Db, StorageError};
 
 /// What the request presented to identify the client.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ fn form_urldecode(value: &str) -> Option<String> {
 
 /// Loads the client and checks what it presented against its registration.
 pub async fn authenticate(
-    db: &Db,
+    clients: &ClientCache,
     hasher: &ClientSecrets,
     presented: PresentedClient,
 ) -> Result<Client, ClientAuthError> {
@@ -108,10 +108,8 @@ pub async fn authenticate(
     if ClientId::parse(&presented.client_id).is_err() {
         return Err(ClientAuthError::invalid_client(basic, "unknown client"));
     }
-    let id = presented.client_id.clone();
-    let found = db.run(move |conn| Client::find(conn, &id)).await;
-    let client = match found {
-        Ok(client) => client,
+    let client = match clients.get(&presented.client_id).await {
+        Ok(client) => Client::clone(&client),
         Err(StorageError::NotFound) => {
             return Err(ClientAuthError::invalid_client(basic, "unknown client"));
         }

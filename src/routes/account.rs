@@ -8,10 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::logout::signed_out_page;
 use super::oidc::authorize::{server_error_page, signed_in};
 use super::pages;
 use crate::i18n::Catalog;
-use crate::oidc::logout::Logout;
+use crate::oidc::logout::{FrontChannelFrame, Logout};
 use crate::oidc::session;
 use crate::startup::AppState;
 use crate::storage::StorageError;
@@ -97,11 +98,19 @@ pub async fn end_sessions(
     }
 
     let chosen = form.session.as_deref().unwrap_or_default();
-    let ended_current = match end(&state, &current, chosen).await {
-        Ok(ended_current) => ended_current,
+    let (ended_current, frames) = match end(&state, &current, chosen).await {
+        Ok(ended) => ended,
         Err(error) => return server_error_page(&req, &error),
     };
-    let mut response = back_to_account();
+    // Front-channel logout needs a page that loads the relying parties'
+    // frames; without any, straight back to the list.
+    let mut response = match frames.is_empty() {
+        true => back_to_account(),
+        false => {
+            let t = pages::catalog_for(&req, None);
+            signed_out_page(&req, t, &frames, Some("/account".to_owned()))
+        }
+    };
     if ended_current {
         let removal = Cookie::build(session::cookie_name(state.secure_cookies()), "")
             .path("/")
@@ -112,8 +121,13 @@ pub async fn end_sessions(
 }
 
 /// Ends `chosen` (an id shown on the page, or `all`) among the person's
-/// own sessions; returns whether the current one ended.
-async fn end(state: &AppState, current: &Session, chosen: &str) -> Result<bool, StorageError> {
+/// own sessions; returns whether the current one ended, and the
+/// front-channel frames of every session that did.
+async fn end(
+    state: &AppState,
+    current: &Session,
+    chosen: &str,
+) -> Result<(bool, Vec<FrontChannelFrame>), StorageError> {
     let (user_id, now, idle) = (
         current.user_id.clone(),
         state.clock.now(),
@@ -131,17 +145,15 @@ async fn end(state: &AppState, current: &Session, chosen: &str) -> Result<bool, 
         now,
     };
 
-    let mut ended_current = false;
+    let (mut ended_current, mut frames) = (false, Vec::new());
     for session in sessions
         .iter()
         .filter(|s| chosen == "all" || public_id(s) == chosen)
     {
-        // Front-channel frames need a page the person stays on; the
-        // back-channel deliveries and revocations happen regardless.
-        logout.end(session).await?;
+        frames.extend(logout.end(session).await?);
         ended_current |= session.id_hash == current.id_hash;
     }
-    Ok(ended_current)
+    Ok((ended_current, frames))
 }
 
 /// How a session is named in the page: a prefix of the hash of its cookie,

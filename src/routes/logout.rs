@@ -199,7 +199,7 @@ async fn finish(
 
 /// The signed-out page, loading each front-channel URI in an iframe; its CSP
 /// allows exactly those frames.
-fn signed_out_page(
+pub(super) fn signed_out_page(
     req: &HttpRequest,
     t: &Catalog,
     frames: &[FrontChannelFrame],

@@ -10,6 +10,7 @@ pub mod models;
 pub mod schema;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -100,6 +101,9 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Db {
     pool: Pool,
     target: DatabaseTarget,
+    /// Held by this process's SQLite writers one at a time (see
+    /// [`Db::write`]); PostgreSQL needs none.
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -124,11 +128,21 @@ impl Db {
                 settings.min_idle_connections.min(settings.max_connections),
             ))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
+            // A test query on every checkout costs a round trip per query (a
+            // parse of `SELECT 1` on SQLite, a network trip on PostgreSQL). A
+            // connection that broke is dropped when it is returned instead
+            // (`has_broken`), so after an outage one query fails, then the pool
+            // reconnects; `/readyz` pings on its own.
+            .test_on_check_out(false)
             .build(ConnectionManager {
                 target: target.clone(),
             })
             .with_context(|| format!("cannot connect to the {} database", backend(&target)))?;
-        Ok(Db { pool, target })
+        Ok(Db {
+            pool,
+            target,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
     }
 
     pub fn target(&self) -> &DatabaseTarget {
@@ -155,6 +169,33 @@ impl Db {
         .map_err(|_| StorageError::Interrupted)?
     }
 
+    /// Runs `job` in one transaction with a pooled connection on the blocking
+    /// thread pool, for work that writes.
+    ///
+    /// SQLite has one writer at a time. Writers that collide wait in its busy
+    /// handler, which sleeps in steps that grow to 100 ms, so under load a
+    /// write could take a hundred times longer than it needs. The writers of
+    /// this process therefore queue on a mutex instead; the busy handler only
+    /// still arbitrates between processes on one file.
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let writer = self.sqlite_writer.clone();
+        let sqlite = matches!(self.target, DatabaseTarget::Sqlite(_));
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StorageError::Unavailable)?;
+            // A poisoned lock guards nothing: the `()` inside cannot be torn.
+            let _turn = sqlite.then(|| writer.lock().unwrap_or_else(|p| p.into_inner()));
+            in_transaction(&mut conn, job)
+        })
+        .await
+        .map_err(|_| StorageError::Interrupted)?
+    }
+
     /// Whether the database answers within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> Result<(), StorageError> {
         let pool = self.pool.clone();
@@ -171,6 +212,32 @@ impl Db {
     /// A connection for synchronous code outside the server (CLI, startup).
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, StorageError> {
         self.pool.get().map_err(StorageError::Unavailable)
+    }
+}
+
+/// Runs `job` between BEGIN and COMMIT, rolling back when it fails.
+fn in_transaction<T, E, F>(conn: &mut DbConnection, job: F) -> Result<T, E>
+where
+    E: From<StorageError>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    /// The job's own error, kept apart from the database's so it comes back
+    /// as it was.
+    enum Failure<E> {
+        Job(E),
+        Database(diesel::result::Error),
+    }
+    impl<E> From<diesel::result::Error> for Failure<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Failure::Database(error)
+        }
+    }
+
+    let outcome = conn.transaction::<T, Failure<E>, _>(|conn| job(conn).map_err(Failure::Job));
+    match outcome {
+        Ok(value) => Ok(value),
+        Err(Failure::Job(error)) => Err(error),
+        Err(Failure::Database(error)) => Err(StorageError::from(error).into()),
     }
 }
 

@@ -128,3 +128,65 @@ async fn ending_a_session_without_the_csrf_token_changes_nothing() {
     assert_eq!(after.url.path(), "/account");
     assert!(after.html.contains("this browser"), "still signed in");
 }
+
+#[tokio::test]
+async fn ending_a_session_on_the_account_page_loads_its_front_channel_frames() {
+    use openidconnect::TokenResponse;
+
+    // Arrange: a browser signed in to a relying party with a front-channel URI.
+    let (app, _db) = spawn_app().await;
+    app.create_user("Ana").await;
+    let metadata = serde_json::json!({
+        "frontchannel_logout_uri": "https://rp.example.test/frontchannel",
+        "frontchannel_logout_session_required": true,
+    });
+    let rp = RelyingParty::register(&app, metadata).await;
+    let browser = Browser::new(&app.address);
+    let attempt = rp.start(&["openid"]);
+    let callback = browser.authorize(&attempt.url, "ana", TEST_PASSWORD).await;
+    let tokens = rp
+        .exchange(&query_param(&callback, "code").unwrap(), attempt.verifier)
+        .await
+        .unwrap();
+    let sid = crate::logout::sid_of(&tokens.id_token().unwrap().to_string());
+    let account = browser
+        .open(&format!("{}/account", app.address))
+        .await
+        .page();
+    let csrf = account.field("csrf_token").unwrap();
+
+    // Act
+    let action = account.url.join("/account/sessions").unwrap();
+    let response = browser
+        .http
+        .post(action)
+        .form(&[("csrf_token", csrf.as_str()), ("session", "all")])
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: the page frames the relying party with iss and sid, and its CSP
+    // allows exactly that origin.
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    let expected = url::Url::parse_with_params(
+        "https://rp.example.test/frontchannel",
+        &[("iss", app.address.as_str()), ("sid", sid.as_str())],
+    )
+    .unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"<iframe src="{}""#,
+            expected.as_str().replace('&', "&#38;")
+        )),
+        "{html}"
+    );
+    assert!(csp.contains("frame-src https://rp.example.test;"), "{csp}");
+    assert_eq!(
+        prompt_none_error(&browser, &rp).await.as_deref(),
+        Some("login_required")
+    );
+}

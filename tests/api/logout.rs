@@ -133,7 +133,7 @@ async fn sign_in(browser: &Browser, rp: RelyingParty) -> SignedIn {
 
 /// The `sid` claim of an ID token, which the crate's core claims do not
 /// model; the signature was checked by the crate already.
-fn sid_of(id_token: &str) -> String {
+pub(crate) fn sid_of(id_token: &str) -> String {
     use base64::Engine;
 
     let payload = id_token.split('.').nth(1).unwrap();

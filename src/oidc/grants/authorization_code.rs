@@ -3,7 +3,7 @@
 //! (RFC 6749 section 4.1.2).
 
 use super::{
-    GrantContext, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint,
+    GrantContext, Minted, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint,
     revoke_issued,
 };
 use crate::domain::Scopes;
@@ -26,11 +26,10 @@ pub(super) async fn redeem(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "code is required"))?;
     let code_hash = crate::secret::token_hash(code);
-    let row = load(ctx, &code_hash).await?;
+    let (row, user) = load(ctx, &code_hash).await?;
 
     check_binding(ctx, client, form, &row).await?;
-    claim(ctx, &row).await?;
-    let user = active_user(ctx, &row.user_id).await?;
+    let user = active(user)?;
 
     let grant = Grant {
         client_id: client.id.clone(),
@@ -53,20 +52,31 @@ pub(super) async fn redeem(
             auth_time: row.auth_time,
             amr: row.amr.clone(),
         });
-    let (response, issued) = mint(ctx, client, &grant, refresh).await?;
+    let minted = mint(ctx, client, &grant, refresh)?;
 
-    record(ctx, code_hash, issued).await?;
+    let response = claim(ctx, &row, minted).await?;
     tracing::info!(target: "audit", client_id = %client.id, user_id = %row.user_id, "authorization code redeemed");
     Ok(response)
 }
 
-async fn load(ctx: &GrantContext<'_>, code_hash: &str) -> Result<AuthorizationCodeRow, OAuthError> {
+/// The code's row and its user (`None` once deleted), in one trip.
+async fn load(
+    ctx: &GrantContext<'_>,
+    code_hash: &str,
+) -> Result<(AuthorizationCodeRow, Option<User>), OAuthError> {
     let hash = code_hash.to_owned();
-    match ctx
+    let found = ctx
         .db
-        .run(move |conn| AuthorizationCodeRow::find(conn, &hash))
-        .await
-    {
+        .run(move |conn| {
+            let row = AuthorizationCodeRow::find(conn, &hash)?;
+            let user = match User::find(conn, &row.user_id) {
+                Err(StorageError::NotFound) => None,
+                other => Some(other?),
+            };
+            Ok::<_, StorageError>((row, user))
+        })
+        .await;
+    match found {
         Err(StorageError::NotFound) => Err(invalid_grant("the authorization code is not valid")),
         other => Ok(other?),
     }
@@ -112,14 +122,29 @@ async fn check_binding(
     }
 }
 
-/// Marks the code used; losing the race to another redemption counts as reuse.
-async fn claim(ctx: &GrantContext<'_>, row: &AuthorizationCodeRow) -> Result<(), OAuthError> {
+/// Marks the code used and writes what its tokens need, in one transaction;
+/// losing the race to another redemption counts as reuse.
+async fn claim(
+    ctx: &GrantContext<'_>,
+    row: &AuthorizationCodeRow,
+    minted: Minted,
+) -> Result<TokenResponse, OAuthError> {
     let (hash, now) = (row.code_hash.clone(), ctx.now);
-    match ctx
+    let redemption = Redemption {
+        access_token_jti: minted.issued.access_token_jti.clone(),
+        access_token_expires_at: minted.issued.access_token_expires_at,
+        refresh_family_id: minted.issued.refresh_family_id.clone(),
+    };
+    let claimed = ctx
         .db
-        .run(move |conn| AuthorizationCodeRow::claim(conn, &hash, now))
-        .await
-    {
+        .write(move |conn| {
+            AuthorizationCodeRow::claim(conn, &hash, now)?;
+            minted.persist(conn)?;
+            AuthorizationCodeRow::record_redemption(conn, &hash, &redemption)?;
+            Ok::<_, StorageError>(minted.response)
+        })
+        .await;
+    match claimed {
         Err(StorageError::NotFound) => {
             revoke_first_use(ctx, row).await?;
             Err(invalid_grant("the authorization code was already used"))
@@ -135,7 +160,7 @@ async fn revoke_first_use(
     let (hash, now) = (row.code_hash.clone(), ctx.now);
     let revoked = ctx
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let current = AuthorizationCodeRow::find(conn, &hash)?;
             let jti = current
                 .access_token_jti
@@ -156,27 +181,10 @@ async fn revoke_first_use(
     Ok(())
 }
 
-pub(super) async fn active_user(ctx: &GrantContext<'_>, user_id: &str) -> Result<User, OAuthError> {
-    let id = user_id.to_owned();
-    match ctx.db.run(move |conn| User::find(conn, &id)).await {
-        Ok(user) if !user.disabled => Ok(user),
-        Ok(_) | Err(StorageError::NotFound) => Err(invalid_grant("the user can no longer sign in")),
-        Err(other) => Err(other.into()),
+/// The user a code or refresh token was issued to, if they may still sign in.
+pub(super) fn active(user: Option<User>) -> Result<User, OAuthError> {
+    match user {
+        Some(user) if !user.disabled => Ok(user),
+        _ => Err(invalid_grant("the user can no longer sign in")),
     }
-}
-
-async fn record(
-    ctx: &GrantContext<'_>,
-    code_hash: String,
-    issued: super::IssuedIds,
-) -> Result<(), OAuthError> {
-    let redemption = Redemption {
-        access_token_jti: issued.access_token_jti,
-        access_token_expires_at: issued.access_token_expires_at,
-        refresh_family_id: issued.refresh_family_id,
-    };
-    ctx.db
-        .run(move |conn| AuthorizationCodeRow::record_redemption(conn, &code_hash, &redemption))
-        .await?;
-    Ok(())
 }

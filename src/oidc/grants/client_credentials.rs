@@ -33,7 +33,8 @@ pub(super) async fn issue(
         sid: None,
         nonce: None,
     };
-    let (response, _) = mint(ctx, client, &grant, None).await?;
+    // No session and no refresh token: nothing to write.
+    let response = mint(ctx, client, &grant, None)?.response;
     tracing::info!(target: "audit", client_id = %client.id, "client credentials token issued");
     Ok(response)
 }

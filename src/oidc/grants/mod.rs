@@ -2,20 +2,20 @@
 
 mod authorization_code;
 mod client_credentials;
+mod mint;
 mod refresh_token;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, OAuthError};
-use super::tokens::{Grant, IdTokenAlg, IdTokenSigner, Minter};
 use crate::clients::ClientSecrets;
 use crate::config::Settings;
-use crate::keys::{KeyStore, SigningAlg};
+use crate::keys::KeyStore;
 use crate::oidc::deny_list::DenyList;
 use crate::storage::models::client::Client;
-use crate::storage::models::issued_access_token::IssuedAccessToken;
 use crate::storage::models::refresh_token::RefreshTokenRow;
 use crate::storage::{Db, DbConnection, StorageError};
+use mint::{Minted, NewRefresh, mint};
 
 /// The token request's parameters, besides client authentication.
 #[derive(Default, Deserialize)]
@@ -126,149 +126,6 @@ impl From<StorageError> for OAuthError {
     fn from(error: StorageError) -> Self {
         server_error(error)
     }
-}
-
-/// Mints the access token, the ID token when `openid` was granted, and a
-/// refresh token (a new family, or the next of `family`) when the client
-/// may refresh.
-pub(super) async fn mint(
-    ctx: &GrantContext<'_>,
-    client: &Client,
-    grant: &Grant,
-    refresh: Option<NewRefresh>,
-) -> Result<(TokenResponse, IssuedIds), OAuthError> {
-    let minter = Minter {
-        keys: ctx.keys,
-        issuer: &ctx.settings.issuer,
-        now: ctx.now,
-    };
-    let access_alg =
-        SigningAlg::parse(&ctx.settings.tokens.access_token_signing_alg).map_err(server_error)?;
-    let lifetime = client
-        .access_token_lifetime_secs
-        .unwrap_or(ctx.settings.tokens.access_token_lifetime_secs);
-    let access = minter
-        .access_token(grant, access_alg, lifetime)
-        .map_err(server_error)?;
-    if let Some(sid) = &grant.sid {
-        let (jti, sid, expires_at) = (access.jti.clone(), sid.clone(), access.expires_at);
-        ctx.db
-            .run(move |conn| IssuedAccessToken::insert(conn, &jti, &sid, expires_at))
-            .await?;
-    }
-
-    let id_token = match (grant.user.is_some(), grant.scopes.contains("openid")) {
-        (true, true) => Some(id_token(ctx, &minter, client, grant, &access.token)?),
-        _ => None,
-    };
-    let refresh_token = match refresh {
-        Some(new) => {
-            let lifetime = client
-                .refresh_token_lifetime_secs
-                .unwrap_or(ctx.settings.tokens.refresh_token_lifetime_secs);
-            Some(store_refresh_token(ctx, new, lifetime).await?)
-        }
-        None => None,
-    };
-
-    let ids = IssuedIds {
-        access_token_jti: access.jti.clone(),
-        access_token_expires_at: access.expires_at,
-        refresh_family_id: refresh_token.as_ref().map(|(_, family)| family.clone()),
-    };
-    let response = TokenResponse {
-        access_token: access.token,
-        token_type: "Bearer",
-        expires_in: lifetime,
-        scope: grant.scopes.to_string(),
-        refresh_token: refresh_token.map(|(token, _)| token),
-        id_token,
-    };
-    Ok((response, ids))
-}
-
-/// The ID token, signed as the client registered: with our key, or HS256
-/// with its own secret.
-fn id_token(
-    ctx: &GrantContext<'_>,
-    minter: &Minter<'_>,
-    client: &Client,
-    grant: &Grant,
-    access_token: &str,
-) -> Result<String, OAuthError> {
-    let lifetime = client
-        .id_token_lifetime_secs
-        .unwrap_or(ctx.settings.tokens.id_token_lifetime_secs);
-    match IdTokenAlg::parse(&client.id_token_signed_response_alg).map_err(server_error)? {
-        IdTokenAlg::Key(alg) => minter
-            .id_token(grant, access_token, IdTokenSigner::Key(alg), lifetime)
-            .map_err(server_error),
-        IdTokenAlg::Hs256 => {
-            let sealed = client
-                .sealed_secret
-                .as_deref()
-                .ok_or_else(|| server_error("an HS256 client has no sealed secret"))?;
-            let secret = ctx
-                .client_secrets
-                .open(&client.id, sealed)
-                .map_err(server_error)?;
-            minter
-                .id_token(
-                    grant,
-                    access_token,
-                    IdTokenSigner::ClientSecret(&secret),
-                    lifetime,
-                )
-                .map_err(server_error)
-        }
-    }
-}
-
-/// What a token response issued, by id.
-pub(super) struct IssuedIds {
-    pub access_token_jti: String,
-    pub access_token_expires_at: i64,
-    pub refresh_family_id: Option<String>,
-}
-
-/// A refresh token to store: its family (existing or new) and what it grants.
-pub(super) struct NewRefresh {
-    pub family_id: Option<String>,
-    pub client_id: String,
-    pub user_id: String,
-    pub scope: String,
-    pub sid: String,
-    pub auth_time: i64,
-    pub amr: String,
-}
-
-async fn store_refresh_token(
-    ctx: &GrantContext<'_>,
-    new: NewRefresh,
-    lifetime_secs: i64,
-) -> Result<(String, String), OAuthError> {
-    let token = crate::secret::random_token(32);
-    let family_id = new
-        .family_id
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let row = RefreshTokenRow {
-        token_hash: crate::secret::token_hash(&token),
-        family_id: family_id.clone(),
-        client_id: new.client_id,
-        user_id: new.user_id,
-        scope: new.scope,
-        sid: new.sid,
-        auth_time: new.auth_time,
-        amr: new.amr,
-        created_at: ctx.now,
-        expires_at: ctx.now + lifetime_secs,
-        rotated_at: None,
-        revoked_at: None,
-    };
-    ctx.db
-        .run(move |conn| RefreshTokenRow::insert(conn, &row))
-        .await?;
-    Ok((token, family_id))
 }
 
 /// Revokes what a stolen or replayed credential issued: the access token by

@@ -2,13 +2,16 @@
 //! a rotated token presented again means a copy exists, so its whole family
 //! is revoked (RFC 9700 section 4.14.2).
 
-use super::{GrantContext, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint};
+use super::{
+    GrantContext, Minted, NewRefresh, TokenForm, TokenResponse, amr_list, invalid_grant, mint,
+};
 use crate::domain::Scopes;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::tokens::Grant;
 use crate::storage::StorageError;
 use crate::storage::models::client::Client;
 use crate::storage::models::refresh_token::RefreshTokenRow;
+use crate::storage::models::user::User;
 
 pub(super) async fn refresh(
     ctx: &GrantContext<'_>,
@@ -20,12 +23,11 @@ pub(super) async fn refresh(
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is required"))?;
-    let row = load(ctx, &crate::secret::token_hash(presented)).await?;
+    let (row, user) = load(ctx, &crate::secret::token_hash(presented)).await?;
 
     check_usable(ctx, client, &row).await?;
     let scopes = narrowed_scopes(form, &row)?;
-    claim(ctx, &row).await?;
-    let user = super::authorization_code::active_user(ctx, &row.user_id).await?;
+    let user = super::authorization_code::active(user)?;
 
     let grant = Grant {
         client_id: client.id.clone(),
@@ -47,16 +49,29 @@ pub(super) async fn refresh(
         auth_time: row.auth_time,
         amr: row.amr.clone(),
     };
-    Ok(mint(ctx, client, &grant, Some(successor)).await?.0)
+    let minted = mint(ctx, client, &grant, Some(successor))?;
+
+    claim(ctx, &row, minted).await
 }
 
-async fn load(ctx: &GrantContext<'_>, token_hash: &str) -> Result<RefreshTokenRow, OAuthError> {
+/// The token's row and its user (`None` once deleted), in one trip.
+async fn load(
+    ctx: &GrantContext<'_>,
+    token_hash: &str,
+) -> Result<(RefreshTokenRow, Option<User>), OAuthError> {
     let hash = token_hash.to_owned();
-    match ctx
+    let found = ctx
         .db
-        .run(move |conn| RefreshTokenRow::find(conn, &hash))
-        .await
-    {
+        .run(move |conn| {
+            let row = RefreshTokenRow::find(conn, &hash)?;
+            let user = match User::find(conn, &row.user_id) {
+                Err(StorageError::NotFound) => None,
+                other => Some(other?),
+            };
+            Ok::<_, StorageError>((row, user))
+        })
+        .await;
+    match found {
         Err(StorageError::NotFound) => Err(invalid_grant("the refresh token is not valid")),
         other => Ok(other?),
     }
@@ -103,13 +118,23 @@ fn narrowed_scopes(form: &TokenForm, row: &RefreshTokenRow) -> Result<Scopes, OA
     Ok(requested)
 }
 
-async fn claim(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAuthError> {
+/// Marks the token rotated and stores its successor, in one transaction;
+/// losing the race to another use counts as reuse.
+async fn claim(
+    ctx: &GrantContext<'_>,
+    row: &RefreshTokenRow,
+    minted: Minted,
+) -> Result<TokenResponse, OAuthError> {
     let (hash, now) = (row.token_hash.clone(), ctx.now);
-    match ctx
+    let claimed = ctx
         .db
-        .run(move |conn| RefreshTokenRow::claim(conn, &hash, now))
-        .await
-    {
+        .write(move |conn| {
+            RefreshTokenRow::claim(conn, &hash, now)?;
+            minted.persist(conn)?;
+            Ok::<_, StorageError>(minted.response)
+        })
+        .await;
+    match claimed {
         Err(StorageError::NotFound) => {
             revoke_family(ctx, row).await?;
             Err(invalid_grant("the refresh token was already used"))
@@ -121,7 +146,7 @@ async fn claim(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAut
 async fn revoke_family(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<(), OAuthError> {
     let (family, now) = (row.family_id.clone(), ctx.now);
     ctx.db
-        .run(move |conn| super::revoke_issued(conn, None, Some(&family), now))
+        .write(move |conn| super::revoke_issued(conn, None, Some(&family), now))
         .await?;
     tracing::warn!(target: "audit", client_id = %row.client_id, user_id = %row.user_id, "refresh token reused; family revoked");
     Ok(())

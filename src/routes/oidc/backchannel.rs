@@ -53,7 +53,7 @@ pub async fn authenticate(
         .and_then(|v| v.to_str().ok());
     let outcome = match client_auth::presented(authorization, client_id, client_secret) {
         Ok(presented) => {
-            client_auth::authenticate(&state.db, &state.client_secrets, presented).await
+            client_auth::authenticate(&state.client_cache, &state.client_secrets, presented).await
         }
         Err(error) => Err(error),
     };
