@@ -22,6 +22,7 @@ use crate::oidc::discovery::DiscoveryDocument;
 use crate::routes;
 use crate::secret::ServerSecret;
 use crate::storage::Db;
+use crate::upstream::Upstreams;
 use crate::users::PasswordHasher;
 
 /// What every handler can reach.
@@ -35,6 +36,7 @@ pub struct AppState {
     pub client_secrets: ClientSecrets,
     pub csrf: CsrfKey,
     pub deny_list: Arc<DenyList>,
+    pub upstreams: Arc<Upstreams>,
 }
 
 impl AppState {
@@ -93,6 +95,9 @@ impl Application {
             .context("cannot load the deny-list")?;
         deny_list.spawn_refresher(Duration::from_millis(settings.tokens.deny_list_refresh_ms));
 
+        let upstreams = Upstreams::from_settings(&settings, &secret, clock.clone())
+            .context("cannot set up the upstreams")?;
+
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
         let state = web::Data::new(AppState {
@@ -100,6 +105,7 @@ impl Application {
             client_secrets: ClientSecrets::new(&secret),
             csrf: CsrfKey::new(&secret),
             deny_list,
+            upstreams: Arc::new(upstreams),
             settings: Arc::new(settings),
             db: db.clone(),
             keys: keys.clone(),

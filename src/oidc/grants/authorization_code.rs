@@ -38,6 +38,7 @@ pub(super) async fn redeem(
         scopes: Scopes::parse(&row.scope).unwrap_or_default(),
         auth_time: Some(row.auth_time),
         amr: amr_list(&row.amr),
+        idp: row.idp.clone(),
         sid: Some(row.sid.clone()),
         nonce: row.nonce.clone(),
     };
@@ -52,6 +53,7 @@ pub(super) async fn redeem(
             sid: row.sid.clone(),
             auth_time: row.auth_time,
             amr: row.amr.clone(),
+            idp: row.idp.clone(),
         });
     let (response, issued) = mint(ctx, client, &grant, refresh).await?;
 

@@ -240,6 +240,7 @@ pub(super) struct NewRefresh {
     pub sid: String,
     pub auth_time: i64,
     pub amr: String,
+    pub idp: Option<String>,
 }
 
 async fn store_refresh_token(
@@ -264,6 +265,7 @@ async fn store_refresh_token(
         expires_at: ctx.now + lifetime_secs,
         rotated_at: None,
         revoked_at: None,
+        idp: new.idp,
     };
     ctx.db
         .run(move |conn| RefreshTokenRow::insert(conn, &row))

@@ -33,6 +33,7 @@ pub(super) async fn refresh(
         scopes,
         auth_time: Some(row.auth_time),
         amr: amr_list(&row.amr),
+        idp: row.idp.clone(),
         sid: Some(row.sid.clone()),
         nonce: None,
     };
@@ -46,6 +47,7 @@ pub(super) async fn refresh(
         sid: row.sid.clone(),
         auth_time: row.auth_time,
         amr: row.amr.clone(),
+        idp: row.idp.clone(),
     };
     Ok(mint(ctx, client, &grant, Some(successor)).await?.0)
 }
