@@ -233,6 +233,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(REVOCATION_PATH).post(revoke::revoke_token))
         .service(web::resource("/account").get(routes::account::show_account))
         .service(web::resource("/account/sessions").post(routes::account::end_sessions))
+        .service(web::resource("/account/upstreams").post(routes::upstream::change_upstreams))
+        .service(web::resource("/upstream/{name}/start").get(routes::upstream::start_upstream))
+        .service(
+            web::resource("/upstream/{name}/callback").get(routes::upstream::upstream_callback),
+        )
+        .service(
+            web::resource("/upstream/{name}/signed-out").get(routes::upstream::upstream_signed_out),
+        )
         .service(
             web::resource(END_SESSION_PATH)
                 .get(routes::logout::end_session)

@@ -40,6 +40,12 @@ pub enum LinkingError {
     Storage(#[from] StorageError),
 }
 
+impl From<diesel::result::Error> for LinkingError {
+    fn from(error: diesel::result::Error) -> Self {
+        LinkingError::Storage(error.into())
+    }
+}
+
 /// The local user for `profile` from `upstream`, per the rules above.
 pub fn resolve(
     conn: &mut DbConnection,

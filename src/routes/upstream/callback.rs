@@ -1,0 +1,244 @@
+//! `GET /upstream/{name}/callback`: the upstream sends the person back with
+//! a code (or an error). The attempt cookie must open and name this
+//! upstream, its `state` must be the one sent back, the code must redeem
+//! and what the upstream says must verify; only then is the local user
+//! found, linked or created and the SSO session stored, in one transaction.
+//! The cookie is removed whatever happens, so a callback works once.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::Connection;
+use serde::Deserialize;
+
+use super::failure::{self, Failure};
+use super::{attempt_removal, unknown_upstream};
+use crate::oidc::session::{self, NewSession};
+use crate::routes::login::{self, SignInFor};
+use crate::routes::oidc::authorize::{expired_page, signed_in};
+use crate::startup::AppState;
+use crate::storage::StorageError;
+use crate::storage::models::session::Session;
+use crate::upstream::attempt::{Attempt, Purpose, same_state};
+use crate::upstream::linking::{self, LinkingError};
+use crate::upstream::{Upstream, UpstreamError, UpstreamProfile, callback_uri};
+
+/// The authorization response (RFC 6749 sections 4.1.2 and 4.1.2.1).
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// The `amr` of every federated session (the upstream's registered values
+/// follow it): the person authenticated somewhere else.
+const FEDERATED_AMR: &str = "fed";
+
+/// `GET /upstream/{name}/callback?code=...&state=...`
+pub async fn upstream_callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    query: web::Query<CallbackQuery>,
+) -> HttpResponse {
+    let Some(upstream) = state.upstreams.get(&name).cloned() else {
+        return unknown_upstream(&req);
+    };
+    let mut response = match read_attempt(&req, &state, &name) {
+        None => {
+            failure::respond(
+                &req,
+                &state,
+                upstream.label(),
+                None,
+                Failure::UnknownAttempt,
+            )
+            .await
+        }
+        Some(attempt) => match finish(&req, &state, &upstream, &attempt, &query).await {
+            Ok(response) => response,
+            Err(failure) => {
+                let purpose = Some(&attempt.purpose);
+                failure::respond(&req, &state, upstream.label(), purpose, failure).await
+            }
+        },
+    };
+    let _ = response.add_removal_cookie(&attempt_removal(&state));
+    response
+}
+
+fn read_attempt(req: &HttpRequest, state: &AppState, name: &str) -> Option<Attempt> {
+    let secure = state.secure_cookies();
+    let cookie = req.cookie(crate::upstream::attempt::cookie_name(secure))?;
+    let sealer = state.upstreams.sealer();
+    match Attempt::open(sealer, name, cookie.value(), state.clock.now()) {
+        Ok(attempt) => Some(attempt),
+        Err(error) => {
+            tracing::info!(error = %error, "an upstream callback came with an unusable attempt");
+            None
+        }
+    }
+}
+
+async fn finish(
+    req: &HttpRequest,
+    state: &AppState,
+    upstream: &Arc<dyn Upstream>,
+    attempt: &Attempt,
+    query: &CallbackQuery,
+) -> Result<HttpResponse, Failure> {
+    let given = query.state.as_deref().unwrap_or_default();
+    if !same_state(&attempt.secrets.state, given) {
+        return Err(Failure::StateMismatch);
+    }
+    if let Some(error) = query.error.as_deref() {
+        return Err(upstream_error(error).into());
+    }
+    let code = query
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            UpstreamError::InvalidResponse("the callback has neither a code nor an error".into())
+        })?;
+
+    let target = match &attempt.purpose {
+        Purpose::SignIn { request } => match login::target(state, request.as_deref()).await {
+            Some(target) => Some(target),
+            None => return Ok(expired_page(req, None)),
+        },
+        Purpose::Link { .. } => None,
+    };
+    let redirect_uri = callback_uri(&state.settings.issuer, upstream.name());
+    let profile = upstream
+        .identify(&attempt.secrets, code, &redirect_uri)
+        .await?;
+
+    match (target, &attempt.purpose) {
+        (Some(target), _) => sign_in(req, state, upstream, profile, target).await,
+        (None, Purpose::Link { user_id }) => link(req, state, upstream, profile, user_id).await,
+        (None, Purpose::SignIn { .. }) => Err(Failure::UnknownAttempt),
+    }
+}
+
+/// The error an upstream sent back instead of a code.
+fn upstream_error(code: &str) -> UpstreamError {
+    match code {
+        "access_denied" => UpstreamError::Cancelled,
+        "temporarily_unavailable" | "server_error" => {
+            UpstreamError::Unavailable(format!("the upstream answered {code}"))
+        }
+        // The upstream's own words are not repeated: they are its to choose.
+        other => UpstreamError::Refused(other.chars().take(64).collect()),
+    }
+}
+
+async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    upstream: &Arc<dyn Upstream>,
+    profile: UpstreamProfile,
+    target: SignInFor,
+) -> Result<HttpResponse, Failure> {
+    let new = new_session(req, state, upstream.as_ref(), &profile);
+
+    let (name, policy, now) = (
+        upstream.name().to_owned(),
+        *upstream.policy(),
+        state.clock.now(),
+    );
+    let mut row = new.session.clone();
+    let (user_id, found) = state
+        .db
+        .run(move |conn| {
+            conn.transaction::<_, LinkingError, _>(|conn| {
+                let (user, found) = linking::resolve(conn, &name, &policy, &profile, now)?;
+                row.user_id = user.id.clone();
+                Session::insert(conn, &row)?;
+                Ok((user.id, found))
+            })
+        })
+        .await?;
+
+    tracing::info!(target: "audit", user_id = %user_id, upstream = %upstream.name(), found = ?found, "signed in through an upstream");
+    let new = NewSession {
+        session: Session {
+            user_id,
+            ..new.session
+        },
+        cookie_value: new.cookie_value,
+    };
+    Ok(login::finish_sign_in(req, state, target, new).await)
+}
+
+/// A session for whoever the profile turns out to be: `amr` records the
+/// federation, `idp` the upstream.
+fn new_session(
+    req: &HttpRequest,
+    state: &AppState,
+    upstream: &dyn Upstream,
+    profile: &UpstreamProfile,
+) -> NewSession {
+    let mut amr = vec![FEDERATED_AMR];
+    amr.extend(
+        profile
+            .amr
+            .iter()
+            .map(String::as_str)
+            .filter(|v| *v != FEDERATED_AMR),
+    );
+    let mut new = session::start(
+        "",
+        &amr,
+        login::device(req),
+        state.clock.now(),
+        state.settings.sessions.absolute_lifetime_secs,
+    );
+    new.session.idp = Some(upstream.name().to_owned());
+    if upstream.policy().end_upstream_session
+        && let Some(id_token) = &profile.id_token
+    {
+        let sealer = state.upstreams.sealer();
+        let kid = super::logout::id_token_kid(upstream.name());
+        new.session.upstream_id_token = Some(sealer.seal(&kid, id_token.as_bytes()));
+    }
+    new
+}
+
+/// Adds the upstream account to the signed-in person who asked for it.
+async fn link(
+    req: &HttpRequest,
+    state: &AppState,
+    upstream: &Arc<dyn Upstream>,
+    profile: UpstreamProfile,
+    user_id: &str,
+) -> Result<HttpResponse, Failure> {
+    let current = signed_in(req, state)
+        .await
+        .map_err(|e| Failure::Linking(e.into()))?;
+    if current.is_none_or(|session| session.user_id != user_id) {
+        return Err(Failure::UnknownAttempt);
+    }
+
+    let (name, owner, now) = (
+        upstream.name().to_owned(),
+        user_id.to_owned(),
+        state.clock.now(),
+    );
+    state
+        .db
+        .run(move |conn| linking::link(conn, &owner, &name, &profile, now))
+        .await?;
+    tracing::info!(target: "audit", user_id = %user_id, upstream = %upstream.name(), "upstream account linked");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/account"))
+        .finish())
+}
+
+impl From<StorageError> for Failure {
+    fn from(error: StorageError) -> Self {
+        Failure::Linking(error.into())
+    }
+}
