@@ -19,6 +19,7 @@ mod example_sso;
 mod fake_upstream;
 mod federation;
 mod federation_errors;
+mod federation_facebook;
 mod federation_oidc;
 mod form_post;
 mod fuzz;
