@@ -20,6 +20,7 @@ mod fake_upstream;
 mod federation;
 mod federation_errors;
 mod federation_facebook;
+mod federation_linking;
 mod federation_oidc;
 mod form_post;
 mod fuzz;
