@@ -18,6 +18,7 @@ mod discovery;
 mod example_sso;
 mod fake_upstream;
 mod federation;
+mod federation_browser;
 mod federation_errors;
 mod federation_facebook;
 mod federation_linking;
