@@ -82,7 +82,6 @@ struct Shared {
 pub struct FakeOidc {
     pub issuer: String,
     shared: Arc<Shared>,
-    handle: actix_web::dev::ServerHandle,
 }
 
 impl FakeOidc {
@@ -113,13 +112,9 @@ impl FakeOidc {
         .listen(listener)
         .expect("the fake listens")
         .run();
-        let handle = server.handle();
+        // Runs until the test's runtime ends.
         tokio::spawn(server);
-        FakeOidc {
-            issuer,
-            shared,
-            handle,
-        }
+        FakeOidc { issuer, shared }
     }
 
     pub fn behave(&self, change: impl FnOnce(&mut Behaviour)) {
@@ -129,10 +124,6 @@ impl FakeOidc {
     /// How many token requests the fake has answered.
     pub fn token_requests(&self) -> usize {
         *self.shared.token_requests.lock().unwrap()
-    }
-
-    pub async fn stop(self) {
-        self.handle.stop(false).await;
     }
 }
 

@@ -55,20 +55,33 @@ pub fn free_listener() -> TcpListener {
 /// A server whose upstream is an in-test [`FakeOidc`], and a client of it.
 pub struct WithFake {
     pub app: TestApp,
-    pub db: TestDb,
     pub fake: FakeOidc,
     pub rp: TestClient,
+    _db: TestDb,
 }
 
 impl WithFake {
     pub async fn start(configure: impl FnOnce(&mut UpstreamSettings)) -> WithFake {
+        Self::start_with(configure, |_| {}).await
+    }
+
+    /// As [`WithFake::start`], with the server's settings changed too.
+    pub async fn start_with(
+        configure: impl FnOnce(&mut UpstreamSettings),
+        tweak: impl FnOnce(&mut Settings),
+    ) -> WithFake {
         let fake = FakeOidc::start().await;
         let db = TestDb::new();
         let mut upstream = oidc_upstream(&fake.issuer, FAKE_CLIENT_ID, Some("fake-secret"));
         configure(&mut upstream);
-        let app = spawn_with_upstream(free_listener(), &db, UPSTREAM, upstream, |_| {}).await;
+        let app = spawn_with_upstream(free_listener(), &db, UPSTREAM, upstream, tweak).await;
         let rp = TestClient::register(&app, serde_json::json!({ "client_name": "Shop" })).await;
-        WithFake { app, db, fake, rp }
+        WithFake {
+            app,
+            fake,
+            rp,
+            _db: db,
+        }
     }
 
     /// A fresh browser's sign-in through the fake, up to the callback.

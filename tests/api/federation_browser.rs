@@ -8,7 +8,9 @@ use openidconnect::TokenResponse;
 
 use crate::browser::query_param;
 use crate::browser_flow::{Callback, register_relying_party};
-use crate::chromium::{self, Chromedriver, DESKTOP, PHONE, open_login_here, resize_viewport, wait_for};
+use crate::chromium::{
+    self, Chromedriver, DESKTOP, PHONE, open_login_here, resize_viewport, wait_for,
+};
 use crate::federation::{UPSTREAM, jwt_claims};
 use crate::federation_oidc::Pair;
 use crate::helpers::TEST_PASSWORD;
@@ -38,7 +40,10 @@ async fn a_person_signs_in_through_the_upstreams_pages_in_a_real_browser() {
     // Act: the upstream's own pages, then ours.
     let upstream_login = open_login_here(&browser).await;
     let at = browser.current_url().await.unwrap();
-    assert!(at.as_str().starts_with(&pair.upstream_issuer), "at the upstream: {at}");
+    assert!(
+        at.as_str().starts_with(&pair.upstream_issuer),
+        "at the upstream: {at}"
+    );
     chromium::screenshot(&browser, OUTPUT, "upstream-login.png").await;
     upstream_login.sign_in("uma", TEST_PASSWORD).await;
     let allow = wait_for(&browser, "button[name=decision][value=allow]").await;
@@ -56,7 +61,10 @@ async fn a_person_signs_in_through_the_upstreams_pages_in_a_real_browser() {
         Some(attempt.state.secret().as_str())
     );
     let code = query_param(&redirect, "code").expect("a code");
-    let tokens = rp.exchange(&code, attempt.verifier).await.expect("the code is redeemed");
+    let tokens = rp
+        .exchange(&code, attempt.verifier)
+        .await
+        .expect("the code is redeemed");
     let id_token = tokens.id_token().expect("an ID token");
     id_token
         .claims(&rp.client.id_token_verifier(), &attempt.nonce)
@@ -89,7 +97,10 @@ async fn wait_until_at(browser: &fantoccini::Client, origin: &str) {
         if url.as_str().starts_with(origin) && browser.find(Locator::Css("main")).await.is_ok() {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "never back at {origin}, at {url}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never back at {origin}, at {url}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -223,3 +223,53 @@ async fn an_upstream_account_linked_to_someone_else_cannot_be_linked_again() {
     assert_eq!(page.link("/account").as_deref(), Some("/account"));
     assert_eq!(identities(&setup.app).await.len(), 1);
 }
+
+#[tokio::test]
+async fn signing_in_through_an_upstream_from_the_account_page_needs_no_client() {
+    // Arrange
+    let setup = WithFake::start(|_| {}).await;
+    let browser = Browser::new(&setup.app.address);
+    let login = browser
+        .open(&format!("{}/account", setup.app.address))
+        .await
+        .page();
+
+    // Act
+    let to_upstream = crate::federation::click_upstream(&browser, &setup.app, &login).await;
+    let callback = upstream_answer(&to_upstream).await;
+    let account = browser.open(callback.as_str()).await.page();
+
+    // Assert
+    assert_eq!(account.url.path(), "/account");
+    assert!(
+        account.html.contains("Linked (fay@example.test)"),
+        "{}",
+        account.html
+    );
+}
+
+#[tokio::test]
+async fn with_the_password_form_hidden_only_the_upstreams_sign_in() {
+    // Arrange
+    let setup = WithFake::start_with(|_| {}, |s| s.login.password_form = false).await;
+    setup.app.create_user("Bob").await;
+    let browser = Browser::new(&setup.app.address);
+    let request = setup.rp.request("openid");
+
+    // Act
+    let login = browser.open(&request.url(&setup.app)).await.page();
+    let posted = browser
+        .http
+        .post(format!("{}/login", setup.app.address))
+        .form(&[("username", "bob"), ("password", TEST_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: a button, no password field, and a password post refused.
+    assert!(!login.html.contains(r#"name="password""#));
+    assert!(login.link(&format!("/upstream/{UPSTREAM}/start")).is_some());
+    assert_eq!(posted.status(), 403);
+    let text = setup.app.english().text("login.error.no_password_form");
+    assert!(posted.text().await.unwrap().contains(text));
+}

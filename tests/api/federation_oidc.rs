@@ -22,7 +22,8 @@ const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/logged-out";
 /// Our server, with a Porteiro upstream and a person who has an account
 /// there only.
 pub struct Pair {
-    pub upstream: TestApp,
+    /// Kept so the upstream's test database outlives the test.
+    _upstream: TestApp,
     pub upstream_issuer: String,
     pub app: TestApp,
     pub rp: TestClient,
@@ -64,7 +65,7 @@ impl Pair {
         )
         .await;
         Pair {
-            upstream,
+            _upstream: upstream,
             upstream_issuer,
             app,
             rp,
