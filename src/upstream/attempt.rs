@@ -21,7 +21,7 @@ pub fn cookie_name(secure: bool) -> &'static str {
 }
 
 /// What the sign-in is for once the upstream vouches for the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "for", rename_all = "snake_case")]
 pub enum Purpose {
     /// Signing in, for the pending authorization request with this id, or
@@ -41,12 +41,28 @@ impl Purpose {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Attempt {
     pub upstream: String,
     pub secrets: AttemptSecrets,
     pub purpose: Purpose,
     pub expires_at: i64,
+}
+
+/// Shows neither the secrets nor the pending request's id, which work as
+/// bearer values.
+impl std::fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let purpose = match self.purpose {
+            Purpose::SignIn { .. } => "sign-in",
+            Purpose::Link { .. } => "link",
+        };
+        f.debug_struct("Attempt")
+            .field("upstream", &self.upstream)
+            .field("purpose", &purpose)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a cookie does not give an attempt.

@@ -176,7 +176,7 @@ impl FacebookUpstream {
             return Err(UpstreamError::Refused(format!("Graph answered {status}")));
         }
         let me: Me = serde_json::from_slice(&body)
-            .map_err(|e| UpstreamError::InvalidResponse(format!("Graph /me: {e}")))?;
+            .map_err(|_| UpstreamError::InvalidResponse("Graph /me does not parse".into()))?;
         if me.id.is_empty() {
             return Err(UpstreamError::InvalidResponse("Graph /me has no id".into()));
         }
@@ -248,8 +248,9 @@ fn token_error<E: std::error::Error + 'static>(
             UpstreamError::Refused(response.error().to_string())
         }
         RequestTokenError::Request(e) => super::unavailable(e),
-        RequestTokenError::Parse(e, _) => {
-            UpstreamError::InvalidResponse(format!("token response: {e}"))
+        // The parser's message may quote the body, tokens included.
+        RequestTokenError::Parse(..) => {
+            UpstreamError::InvalidResponse("the token response does not parse".into())
         }
         RequestTokenError::Other(e) => UpstreamError::InvalidResponse(e),
     }

@@ -492,8 +492,9 @@ fn token_error<E: std::error::Error + 'static>(
             UpstreamError::Refused(response.error().to_string())
         }
         RequestTokenError::Request(e) => unavailable(e),
-        RequestTokenError::Parse(e, _) => {
-            UpstreamError::InvalidResponse(format!("token response: {e}"))
+        // The parser's message may quote the body, tokens included.
+        RequestTokenError::Parse(..) => {
+            UpstreamError::InvalidResponse("the token response does not parse".into())
         }
         RequestTokenError::Other(e) => UpstreamError::InvalidResponse(e),
     }

@@ -69,16 +69,17 @@ async fn unlink(
     user_id: String,
     identity: String,
 ) -> HttpResponse {
+    let owner = user_id.clone();
     let removed = state
         .db
         .run(move |conn| {
-            let user = User::find(conn, &user_id)?;
+            let user = User::find(conn, &owner)?;
             linking::unlink(conn, &user, &identity)
         })
         .await;
     match removed {
         Ok(()) => {
-            tracing::info!(target: "audit", "upstream account unlinked");
+            tracing::info!(target: "audit", user_id = %user_id, "upstream account unlinked");
             to_account(None)
         }
         Err(LinkingError::LastSignInMethod) => to_account(Some("last_method")),

@@ -7,7 +7,7 @@ use super::found;
 use crate::storage::schema::upstream_identities;
 use crate::storage::{DbConnection, StorageError};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = upstream_identities)]
 pub struct UpstreamIdentity {
     pub id: String,
@@ -20,6 +20,17 @@ pub struct UpstreamIdentity {
     pub email: Option<String>,
     pub created_at: i64,
     pub last_used_at: i64,
+}
+
+/// Leaves out the address, which is never logged.
+impl std::fmt::Debug for UpstreamIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamIdentity")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("upstream", &self.upstream)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UpstreamIdentity {
