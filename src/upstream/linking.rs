@@ -12,6 +12,8 @@
 //! The functions run on one connection inside the caller's transaction, so a
 //! sign-in that fails later leaves no user or identity behind.
 
+use diesel::Connection;
+
 use super::{Policy, UpstreamProfile};
 use crate::domain::Username;
 use crate::storage::models::upstream_identity::UpstreamIdentity;
@@ -181,7 +183,10 @@ fn create_user(
             continue;
         };
         let user = new_user(&username, policy, profile, now);
-        match User::insert(conn, &user) {
+        // A savepoint: on PostgreSQL a failed insert would otherwise abort
+        // the whole transaction, and the next name could not be tried.
+        let inserted = conn.transaction::<_, StorageError, _>(|conn| User::insert(conn, &user));
+        match inserted {
             Ok(()) => {
                 tracing::info!(target: "audit", user_id = %user.id, upstream, "user created at a first upstream sign-in");
                 return Ok(user);
