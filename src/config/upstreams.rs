@@ -63,8 +63,9 @@ pub struct UpstreamSettings {
     pub kind: Option<UpstreamKind>,
     /// The issuer for `oidc`; overrides Google's for `google`.
     pub issuer: Option<String>,
+    #[serde(deserialize_with = "text_or_number")]
     pub client_id: String,
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, deserialize_with = "secret_text_or_number")]
     pub client_secret: Option<SecretString>,
     pub client_secret_file: Option<PathBuf>,
     /// Scopes to ask for; `openid` is always added for OpenID Connect kinds.
@@ -152,6 +153,35 @@ impl UpstreamSettings {
             _ => None,
         }
     }
+}
+
+/// A text that may have been written as a number: Facebook's app ids are
+/// digits, and the environment layer reads `1234` as a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextOrNumber {
+    Text(String),
+    Number(u64),
+}
+
+impl TextOrNumber {
+    fn into_text(self) -> String {
+        match self {
+            TextOrNumber::Text(text) => text,
+            TextOrNumber::Number(number) => number.to_string(),
+        }
+    }
+}
+
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    TextOrNumber::deserialize(d).map(TextOrNumber::into_text)
+}
+
+fn secret_text_or_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SecretString>, D::Error> {
+    let text = Option::<TextOrNumber>::deserialize(d)?;
+    Ok(text.map(|t| SecretString::from(t.into_text())))
 }
 
 /// Checks every upstream, and that someone can still sign in.
@@ -362,6 +392,15 @@ mod tests {
     fn hiding_the_password_form_without_upstreams_is_refused() {
         let error = validate(&BTreeMap::new(), &FederationSettings::default(), false).unwrap_err();
         assert_eq!(error.setting, "login.password_form");
+    }
+
+    #[test]
+    fn a_numeric_client_id_is_read_as_text() {
+        let upstream: UpstreamSettings =
+            serde_json::from_value(serde_json::json!({ "client_id": 1234, "client_secret": 99 }))
+                .unwrap();
+        assert_eq!(upstream.client_id, "1234");
+        assert_eq!(upstream.client_secret.unwrap().expose_secret(), "99");
     }
 
     #[test]

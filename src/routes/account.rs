@@ -54,7 +54,7 @@ struct LinkedAccount {
     removable: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct AccountQuery {
     error: Option<String>,
 }
@@ -76,11 +76,7 @@ pub struct EndSessionForm {
 }
 
 /// `GET /account`
-pub async fn show_account(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<AccountQuery>,
-) -> HttpResponse {
+pub async fn show_account(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let current = match signed_in(&req, &state).await {
         Ok(Some(session)) => session,
         Ok(None) => return to_sign_in(),
@@ -91,6 +87,7 @@ pub async fn show_account(
         Ok(loaded) => loaded,
         Err(error) => return server_error_page(&req, &error),
     };
+    let query: AccountQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let error = match query.error.as_deref() {
         Some("last_method") => Some(t.text("account.error.last_method")),
         _ => None,

@@ -9,6 +9,7 @@
 //! handlers are in `routes::upstream`.
 
 pub mod attempt;
+mod discovery;
 pub mod facebook;
 pub mod linking;
 pub mod oidc;

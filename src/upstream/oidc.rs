@@ -4,47 +4,36 @@
 //! (signature, `iss`, `aud`, `exp`, `nonce`, `at_hash`), and userinfo when
 //! the ID token lacks a claim (OpenID Connect Core 3.1.3.7, 5.3).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenClaims, CoreProviderMetadata,
-    CoreTokenResponse, CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenClaims, CoreTokenResponse,
+    CoreUserInfoClaims,
 };
 use openidconnect::{
-    AccessToken, AccessTokenHash, AuthUrl, AuthorizationCode, ClaimsVerificationError, ClientId,
-    ClientSecret, CsrfToken, IssuerUrl, JsonWebKeySet, JsonWebKeySetUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, TokenResponse, TokenUrl, UserInfoUrl,
+    AccessToken, AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
 use url::Url;
 
+use super::discovery::{Discovered, DiscoveryCache};
 use super::{Policy, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile, unavailable};
 use crate::clock::SharedClock;
 use crate::config::{UpstreamKind, UpstreamSettings};
-
-/// The upstream's metadata and keys, as last fetched.
-struct Discovered {
-    metadata: CoreProviderMetadata,
-    end_session_endpoint: Option<Url>,
-    fetched_at: Instant,
-}
 
 pub struct OidcUpstream {
     name: String,
     label: String,
     policy: Policy,
     settings: UpstreamSettings,
-    issuer: IssuerUrl,
     client_secret: Option<SecretString>,
     http: reqwest::Client,
     clock: SharedClock,
-    cache_for: Duration,
-    discovered: Mutex<Option<Arc<Discovered>>>,
+    discovery: DiscoveryCache,
 }
 
 impl OidcUpstream {
@@ -59,96 +48,18 @@ impl OidcUpstream {
         let issuer = settings
             .effective_issuer()
             .ok_or_else(|| anyhow::anyhow!("upstream {name} has no issuer"))?;
+        let issuer = IssuerUrl::new(issuer.to_owned())?;
+        let discovery = DiscoveryCache::new(issuer, settings, http.clone(), cache_for);
         Ok(OidcUpstream {
             name: name.to_owned(),
             label: settings.label.clone(),
             policy: Policy::from_settings(settings),
             settings: settings.clone(),
-            issuer: IssuerUrl::new(issuer.to_owned())?,
             client_secret,
             http,
             clock,
-            cache_for,
-            discovered: Mutex::new(None),
+            discovery,
         })
-    }
-
-    /// The metadata, fetched when missing, stale, or `refresh` is asked
-    /// for (a signature that fails may mean the upstream rotated its keys).
-    async fn discovered(&self, refresh: bool) -> Result<Arc<Discovered>, UpstreamError> {
-        let mut cached = self.discovered.lock().await;
-        if let Some(found) = cached.as_ref()
-            && !refresh
-            && found.fetched_at.elapsed() < self.cache_for
-        {
-            return Ok(found.clone());
-        }
-        let fresh = Arc::new(self.discover().await?);
-        *cached = Some(fresh.clone());
-        Ok(fresh)
-    }
-
-    async fn discover(&self) -> Result<Discovered, UpstreamError> {
-        let mut metadata = CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http)
-            .await
-            .map_err(discovery_error)?;
-        metadata = self.apply_overrides(metadata).await?;
-        let end_session_endpoint = self.end_session_endpoint().await;
-        tracing::info!(upstream = %self.name, "fetched the upstream's discovery document");
-        Ok(Discovered {
-            metadata,
-            end_session_endpoint,
-            fetched_at: Instant::now(),
-        })
-    }
-
-    /// Replaces what the operator overrode; a JWKS URL of its own is fetched.
-    async fn apply_overrides(
-        &self,
-        mut metadata: CoreProviderMetadata,
-    ) -> Result<CoreProviderMetadata, UpstreamError> {
-        let invalid = |e: url::ParseError| UpstreamError::InvalidResponse(e.to_string());
-        let s = &self.settings;
-        if let Some(url) = &s.authorization_url {
-            metadata =
-                metadata.set_authorization_endpoint(AuthUrl::new(url.clone()).map_err(invalid)?);
-        }
-        if let Some(url) = &s.token_url {
-            metadata =
-                metadata.set_token_endpoint(Some(TokenUrl::new(url.clone()).map_err(invalid)?));
-        }
-        if let Some(url) = &s.userinfo_url {
-            metadata = metadata
-                .set_userinfo_endpoint(Some(UserInfoUrl::new(url.clone()).map_err(invalid)?));
-        }
-        if let Some(url) = &s.jwks_url {
-            let url = JsonWebKeySetUrl::new(url.clone()).map_err(invalid)?;
-            let jwks = JsonWebKeySet::fetch_async(&url, &self.http)
-                .await
-                .map_err(discovery_error)?;
-            metadata = metadata.set_jwks_uri(url).set_jwks(jwks);
-        }
-        Ok(metadata)
-    }
-
-    /// `end_session_endpoint` (RP-Initiated Logout 1.0 section 2.1), which
-    /// the crate's core metadata does not carry; only looked up when the
-    /// operator wants sessions ended upstream.
-    async fn end_session_endpoint(&self) -> Option<Url> {
-        if !self.policy.end_upstream_session {
-            return None;
-        }
-        if let Some(url) = &self.settings.end_session_url {
-            return Url::parse(url).ok();
-        }
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            self.issuer.as_str().trim_end_matches('/')
-        );
-        let response = self.http.get(url).send().await.ok()?;
-        let body = response.bytes().await.ok()?;
-        let document: serde_json::Value = serde_json::from_slice(&body).ok()?;
-        Url::parse(document.get("end_session_endpoint")?.as_str()?).ok()
     }
 
     fn client(
@@ -185,7 +96,7 @@ impl OidcUpstream {
         secrets: &super::AttemptSecrets,
         redirect_uri: &str,
     ) -> Result<Url, UpstreamError> {
-        let discovered = self.discovered(false).await?;
+        let discovered = self.discovery.get(false).await?;
         let client = self.client(&discovered, redirect_uri)?;
 
         let (state, nonce) = (secrets.state.clone(), secrets.nonce.clone());
@@ -216,7 +127,7 @@ impl OidcUpstream {
         code: &str,
         redirect_uri: &str,
     ) -> Result<UpstreamProfile, UpstreamError> {
-        let discovered = self.discovered(false).await?;
+        let discovered = self.discovery.get(false).await?;
         let tokens = self
             .exchange(&discovered, secrets, code, redirect_uri)
             .await?;
@@ -230,7 +141,7 @@ impl OidcUpstream {
             Err(UpstreamError::InvalidSignature(_))
                 if discovered.fetched_at.elapsed() > Duration::from_secs(30) =>
             {
-                let refreshed = self.discovered(true).await?;
+                let refreshed = self.discovery.get(true).await?;
                 self.verify(&refreshed, id_token, &tokens, secrets, redirect_uri)?
             }
             other => other?,
@@ -383,7 +294,7 @@ impl OidcUpstream {
         if !self.policy.end_upstream_session {
             return Ok(None);
         }
-        let discovered = self.discovered(false).await?;
+        let discovered = self.discovery.get(false).await?;
         let Some(mut url) = discovered.end_session_endpoint.clone() else {
             return Ok(None);
         };
@@ -466,19 +377,6 @@ fn payload_claims(compact: &str) -> serde_json::Map<String, serde_json::Value> {
         .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
-}
-
-fn discovery_error<E: std::error::Error + 'static>(
-    error: openidconnect::DiscoveryError<E>,
-) -> UpstreamError {
-    use openidconnect::DiscoveryError;
-    match error {
-        DiscoveryError::Request(e) => unavailable(e),
-        DiscoveryError::Response(status, _, _) if status.is_server_error() => {
-            unavailable(format!("discovery answered {status}"))
-        }
-        other => UpstreamError::InvalidResponse(format!("discovery: {other}")),
-    }
 }
 
 fn token_error<E: std::error::Error + 'static>(

@@ -25,7 +25,7 @@ use crate::upstream::linking::{self, LinkingError};
 use crate::upstream::{Upstream, UpstreamError, UpstreamProfile, callback_uri};
 
 /// The authorization response (RFC 6749 sections 4.1.2 and 4.1.2.1).
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
@@ -41,11 +41,13 @@ pub async fn upstream_callback(
     req: HttpRequest,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    query: web::Query<CallbackQuery>,
 ) -> HttpResponse {
     let Some(upstream) = state.upstreams.get(&name).cloned() else {
         return unknown_upstream(&req);
     };
+    // Malformed parameters (one given twice, bad encoding) count as absent,
+    // which fails the state check with a page rather than a bare 400.
+    let query: CallbackQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let mut response = match read_attempt(&req, &state, &name) {
         None => {
             failure::respond(

@@ -33,10 +33,13 @@ pub async fn start_upstream(
     req: HttpRequest,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    query: web::Query<PageQuery>,
 ) -> HttpResponse {
     let Some(upstream) = state.upstreams.get(&name).cloned() else {
         return unknown_upstream(&req);
+    };
+    let query: PageQuery = match serde_urlencoded::from_str(req.query_string()) {
+        Ok(query) => query,
+        Err(_) => return expired_page(&req, None),
     };
     let request = query.request.as_deref().filter(|id| !id.is_empty());
     if request.is_some() && pending_request(&state, request).await.is_none() {
