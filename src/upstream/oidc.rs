@@ -25,6 +25,17 @@ use super::{Policy, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile, un
 use crate::clock::SharedClock;
 use crate::config::{UpstreamKind, UpstreamSettings};
 
+/// A client made from discovery: an authorization endpoint for sure, token
+/// and userinfo endpoints if the upstream has them.
+type DiscoveredClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 pub struct OidcUpstream {
     name: String,
     label: String,
@@ -66,17 +77,7 @@ impl OidcUpstream {
         &self,
         discovered: &Discovered,
         redirect_uri: &str,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        UpstreamError,
-    > {
+    ) -> Result<DiscoveredClient, UpstreamError> {
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| UpstreamError::InvalidResponse(e.to_string()))?;
         let secret = self

@@ -104,3 +104,44 @@ async fn wait_until_at(browser: &fantoccini::Client, origin: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_person_who_denies_at_the_upstream_reads_why_and_returns_to_the_client() {
+    // Arrange
+    let driver = Chromedriver::start(OUTPUT).await;
+    let pair = Pair::start(|_| {}).await;
+    let mut callback = Callback::listen().await;
+    let rp = register_relying_party(&pair.app, &callback.redirect_uri).await;
+    let attempt = rp.start(&["openid"]);
+    let browser = driver.session().await;
+    browser.goto(&attempt.url).await.expect("the request opens");
+    let button = wait_for(&browser, "a.button-upstream").await;
+    button.click().await.expect("the button clicks");
+    open_login_here(&browser)
+        .await
+        .sign_in("uma", TEST_PASSWORD)
+        .await;
+
+    // Act: Deny on the upstream's consent page.
+    let deny = wait_for(&browser, "button[name=decision][value=deny]").await;
+    deny.click().await.expect("deny clicks");
+    let back = wait_for(&browser, "#back").await;
+    chromium::screenshot(&browser, OUTPUT, "denied-at-upstream.png").await;
+    let alert = wait_for(&browser, "p.alert").await.text().await.unwrap();
+    back.click().await.expect("the way back clicks");
+    let redirect = callback.next().await;
+
+    // Assert
+    assert_eq!(alert, "You cancelled signing in at Corp ID.");
+    assert_eq!(
+        query_param(&redirect, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        query_param(&redirect, "state").as_deref(),
+        Some(attempt.state.secret().as_str())
+    );
+    assert!(query_param(&redirect, "code").is_none());
+
+    browser.close().await.expect("the browser session ends");
+}

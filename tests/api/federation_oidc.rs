@@ -50,10 +50,17 @@ impl Pair {
                 "post_logout_redirect_uris": [format!("{address}/upstream/{UPSTREAM}/signed-out")],
             }))
             .await;
-        let secret = registered.client_secret.as_deref();
-        let mut settings = oidc_upstream(&upstream_issuer, &registered.client_id, secret);
-        configure(&mut settings);
+        // The secret comes from a file, as from a container's secrets.
         let db = TestDb::new();
+        let secret_file = db.dir.path().join("corp_client_secret");
+        let secret = registered
+            .client_secret
+            .clone()
+            .expect("a confidential client");
+        std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+        let mut settings = oidc_upstream(&upstream_issuer, &registered.client_id, None);
+        settings.client_secret_file = Some(secret_file);
+        configure(&mut settings);
         let app = spawn_with_upstream(listener, &db, UPSTREAM, settings, |_| {}).await;
         let rp = TestClient::register(
             &app,

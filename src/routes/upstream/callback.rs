@@ -144,69 +144,74 @@ async fn sign_in(
     profile: UpstreamProfile,
     target: SignInFor,
 ) -> Result<HttpResponse, Failure> {
-    let new = new_session(req, state, upstream.as_ref(), &profile);
+    let parts = SessionParts::new(req, state, upstream.as_ref(), &profile);
 
     let (name, policy, now) = (
         upstream.name().to_owned(),
         *upstream.policy(),
         state.clock.now(),
     );
-    let mut row = new.session.clone();
-    let (user_id, found) = state
+    let (new, found) = state
         .db
         .run(move |conn| {
             conn.transaction::<_, LinkingError, _>(|conn| {
                 let (user, found) = linking::resolve(conn, &name, &policy, &profile, now)?;
-                row.user_id = user.id.clone();
-                Session::insert(conn, &row)?;
-                Ok((user.id, found))
+                let new = parts.start(&user.id);
+                Session::insert(conn, &new.session)?;
+                Ok((new, found))
             })
         })
         .await?;
 
-    tracing::info!(target: "audit", user_id = %user_id, upstream = %upstream.name(), found = ?found, "signed in through an upstream");
-    let new = NewSession {
-        session: Session {
-            user_id,
-            ..new.session
-        },
-        cookie_value: new.cookie_value,
-    };
+    tracing::info!(target: "audit", user_id = %new.session.user_id, upstream = %upstream.name(), found = ?found, "signed in through an upstream");
     Ok(login::finish_sign_in(req, state, target, new).await)
 }
 
-/// A session for whoever the profile turns out to be: `amr` records the
-/// federation, `idp` the upstream.
-fn new_session(
-    req: &HttpRequest,
-    state: &AppState,
-    upstream: &dyn Upstream,
-    profile: &UpstreamProfile,
-) -> NewSession {
-    let mut amr = vec![FEDERATED_AMR];
-    amr.extend(
-        profile
-            .amr
-            .iter()
-            .map(String::as_str)
-            .filter(|v| *v != FEDERATED_AMR),
-    );
-    let mut new = session::start(
-        "",
-        &amr,
-        login::device(req),
-        state.clock.now(),
-        state.settings.sessions.absolute_lifetime_secs,
-    );
-    new.session.idp = Some(upstream.name().to_owned());
-    if upstream.policy().end_upstream_session
-        && let Some(id_token) = &profile.id_token
-    {
-        let sealer = state.upstreams.sealer();
-        let kid = super::logout::id_token_kid(upstream.name());
-        new.session.upstream_id_token = Some(sealer.seal(&kid, id_token.as_bytes()));
+/// What a federated session is made of before the user is known: `amr`
+/// records the federation, `idp` the upstream.
+struct SessionParts {
+    amr: Vec<String>,
+    device: session::Device,
+    now: i64,
+    lifetime_secs: i64,
+    idp: String,
+    sealed_id_token: Option<String>,
+}
+
+impl SessionParts {
+    fn new(
+        req: &HttpRequest,
+        state: &AppState,
+        upstream: &dyn Upstream,
+        profile: &UpstreamProfile,
+    ) -> SessionParts {
+        let mut amr = vec![FEDERATED_AMR.to_owned()];
+        amr.extend(profile.amr.iter().filter(|v| *v != FEDERATED_AMR).cloned());
+        // Kept only to name the session to the upstream's end-session endpoint.
+        let sealed_id_token = match upstream.policy().end_upstream_session {
+            true => profile.id_token.as_ref().map(|token| {
+                let kid = super::logout::id_token_kid(upstream.name());
+                state.upstreams.sealer().seal(&kid, token.as_bytes())
+            }),
+            false => None,
+        };
+        SessionParts {
+            amr,
+            device: login::device(req),
+            now: state.clock.now(),
+            lifetime_secs: state.settings.sessions.absolute_lifetime_secs,
+            idp: upstream.name().to_owned(),
+            sealed_id_token,
+        }
     }
-    new
+
+    fn start(self, user_id: &str) -> NewSession {
+        let amr: Vec<&str> = self.amr.iter().map(String::as_str).collect();
+        let mut new = session::start(user_id, &amr, self.device, self.now, self.lifetime_secs);
+        new.session.idp = Some(self.idp);
+        new.session.upstream_id_token = self.sealed_id_token;
+        new
+    }
 }
 
 /// Adds the upstream account to the signed-in person who asked for it.
