@@ -208,3 +208,47 @@ async fn an_unreachable_upstream_is_temporarily_unavailable() {
     assert_failure_told_client(&page, &app, &request, 502, &text, "temporarily_unavailable");
     assert!(!browser.open(login.url.as_str()).await.page().is_login());
 }
+
+#[tokio::test]
+async fn a_form_post_client_is_told_of_the_failure_by_a_form() {
+    // Arrange
+    let setup = WithFake::start(|_| {}).await;
+    setup
+        .fake
+        .behave(|b| b.authorize_error = Some("access_denied".into()));
+    let browser = Browser::new(&setup.app.address);
+    let request = setup.rp.request("openid").set("response_mode", "form_post");
+    let login = browser.open(&request.url(&setup.app)).await.page();
+
+    // Act
+    let to_upstream = crate::federation::click_upstream(&browser, &setup.app, &login).await;
+    let callback = crate::federation::upstream_answer(&to_upstream).await;
+    let page = browser.open(callback.as_str()).await.page();
+
+    // Assert: a form to the redirect URI carries the error.
+    assert_eq!(page.status, 403);
+    assert_eq!(page.form_action(), crate::oauth_client::REDIRECT_URI);
+    assert_eq!(page.field("error").as_deref(), Some("access_denied"));
+    assert_eq!(page.field("state").as_deref(), Some(request.state.as_str()));
+    assert_eq!(
+        page.field("iss").as_deref(),
+        Some(setup.app.address.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_callback_for_an_upstream_that_is_not_configured_is_a_page() {
+    let setup = WithFake::start(|_| {}).await;
+
+    let page = Browser::new(&setup.app.address)
+        .open(&format!(
+            "{}/upstream/nope/callback?code=x&state=y",
+            setup.app.address
+        ))
+        .await
+        .page();
+
+    assert_eq!(page.status, 404);
+    let text = setup.app.english().text("upstream.error.unknown_upstream");
+    assert!(page.html.contains(text));
+}
