@@ -273,3 +273,26 @@ async fn with_the_password_form_hidden_only_the_upstreams_sign_in() {
     let text = setup.app.english().text("login.error.no_password_form");
     assert!(posted.text().await.unwrap().contains(text));
 }
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in_through_an_upstream() {
+    // Arrange: the first sign-in made the user `fay`; an admin disables it.
+    let setup = WithFake::start(|_| {}).await;
+    subject_of_sign_in(&setup).await;
+    setup.app.disable_user("fay").await;
+
+    // Act
+    let (landing, attempt) = setup.sign_in().await;
+
+    // Assert
+    let text = message(&setup.app, "upstream.error.disabled", "Corp ID");
+    let page = landing.page();
+    assert_failure_told_client(
+        &page,
+        &setup.app,
+        &attempt.request,
+        403,
+        &text,
+        "access_denied",
+    );
+}
