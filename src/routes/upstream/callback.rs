@@ -106,22 +106,17 @@ async fn finish(
             UpstreamError::InvalidResponse("the callback has neither a code nor an error".into())
         })?;
 
-    let target = match &attempt.purpose {
-        Purpose::SignIn { request } => match login::target(state, request.as_deref()).await {
-            Some(target) => Some(target),
-            None => return Ok(expired_page(req, None)),
-        },
-        Purpose::Link { .. } => None,
-    };
     let redirect_uri = callback_uri(&state.settings.issuer, upstream.name());
-    let profile = upstream
-        .identify(&attempt.secrets, code, &redirect_uri)
-        .await?;
-
-    match (target, &attempt.purpose) {
-        (Some(target), _) => sign_in(req, state, upstream, profile, target).await,
-        (None, Purpose::Link { user_id }) => link(req, state, upstream, profile, user_id).await,
-        (None, Purpose::SignIn { .. }) => Err(Failure::UnknownAttempt),
+    let identify = upstream.identify(&attempt.secrets, code, &redirect_uri);
+    match &attempt.purpose {
+        Purpose::SignIn { request } => {
+            // The pending request must still wait before the code is spent.
+            let Some(target) = login::target(state, request.as_deref()).await else {
+                return Ok(expired_page(req, None));
+            };
+            sign_in(req, state, upstream, identify.await?, target).await
+        }
+        Purpose::Link { user_id } => link(req, state, upstream, identify.await?, user_id).await,
     }
 }
 
