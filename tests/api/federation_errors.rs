@@ -252,3 +252,63 @@ async fn a_callback_for_an_upstream_that_is_not_configured_is_a_page() {
     let text = setup.app.english().text("upstream.error.unknown_upstream");
     assert!(page.html.contains(text));
 }
+
+#[tokio::test]
+async fn no_troublemaker_in_a_federation_parameter_gets_a_5xx() {
+    let setup = WithFake::start(|_| {}).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    for value in crate::fuzz::TROUBLEMAKERS {
+        // In each parameter of a callback that has a live attempt, both
+        // replacing the parameter and given a second time, unencoded.
+        for name in ["code", "state", "error"] {
+            let attempt = setup.start_sign_in().await;
+            let mut replaced = attempt.callback.clone();
+            let pairs: Vec<(String, String)> = replaced
+                .query_pairs()
+                .filter(|(n, _)| n != name)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            replaced
+                .query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair(name, value);
+            let twice = format!("{}&{name}={value}", attempt.callback);
+            for url in [replaced.to_string(), twice] {
+                let status = attempt
+                    .browser
+                    .http
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert!(status.as_u16() < 500, "{status} for {name}={value:?}");
+            }
+        }
+
+        // As the pending request of a start, and as an upstream's name.
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        for path in [
+            format!("/upstream/corp/start?request={encoded}"),
+            format!("/upstream/{encoded}/start"),
+            format!("/upstream/{encoded}/callback?code=x&state=y"),
+            format!("/upstream/corp/signed-out?state={encoded}"),
+            format!("/account?error={encoded}"),
+        ] {
+            let url = format!("{}{path}", setup.app.address);
+            let status = http.get(&url).send().await.unwrap().status();
+            assert!(answered(status), "{status} for {path}");
+        }
+    }
+}
+
+/// A status a bad parameter may get: a page or a redirect, never a server
+/// error (the fake upstream answers, so nothing is unavailable either).
+fn answered(status: reqwest::StatusCode) -> bool {
+    [200, 303, 400, 403, 404].contains(&status.as_u16())
+}

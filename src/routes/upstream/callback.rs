@@ -98,13 +98,9 @@ async fn finish(
     if let Some(error) = query.error.as_deref() {
         return Err(upstream_error(error).into());
     }
-    let code = query
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            UpstreamError::InvalidResponse("the callback has neither a code nor an error".into())
-        })?;
+    let Some(code) = query.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Err(Failure::MissingCode);
+    };
 
     let redirect_uri = callback_uri(&state.settings.issuer, upstream.name());
     let identify = upstream.identify(&attempt.secrets, code, &redirect_uri);

@@ -26,6 +26,8 @@ pub(super) enum Failure {
     UnknownAttempt,
     #[error("the callback's state is not the attempt's")]
     StateMismatch,
+    #[error("the callback has neither a code nor an error")]
+    MissingCode,
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error(transparent)]
@@ -35,7 +37,9 @@ pub(super) enum Failure {
 impl Failure {
     fn status(&self) -> StatusCode {
         match self {
-            Failure::UnknownAttempt | Failure::StateMismatch => StatusCode::BAD_REQUEST,
+            Failure::UnknownAttempt | Failure::StateMismatch | Failure::MissingCode => {
+                StatusCode::BAD_REQUEST
+            }
             Failure::Upstream(UpstreamError::Cancelled | UpstreamError::Refused(_)) => {
                 StatusCode::FORBIDDEN
             }
@@ -51,6 +55,7 @@ impl Failure {
         match self {
             Failure::UnknownAttempt => "upstream.error.unknown_attempt",
             Failure::StateMismatch => "upstream.error.state",
+            Failure::MissingCode => "upstream.error.invalid",
             Failure::Upstream(error) => match error {
                 UpstreamError::Cancelled => "upstream.error.cancelled",
                 UpstreamError::Refused(_) => "upstream.error.refused",
