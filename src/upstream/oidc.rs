@@ -109,8 +109,9 @@ impl OidcUpstream {
                 move || Nonce::new(nonce),
             )
             .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
-        for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
-            request = request.add_scope(Scope::new(scope.clone()));
+        // The crate sends `openid` itself.
+        for scope in self.scopes().into_iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.to_owned()));
         }
         if let Some(domain) = self.hosted_domain() {
             // A hint for Google's account chooser; the ID token is checked anyway.
@@ -205,6 +206,15 @@ impl OidcUpstream {
             }
         }
         Ok(claims)
+    }
+
+    /// The configured scopes; without any, what a sign-in needs: who the
+    /// person is, their name and their address.
+    fn scopes(&self) -> Vec<&str> {
+        match self.settings.scopes.is_empty() {
+            true => vec!["openid", "profile", "email"],
+            false => self.settings.scopes.iter().map(String::as_str).collect(),
+        }
     }
 
     fn hosted_domain(&self) -> Option<&str> {

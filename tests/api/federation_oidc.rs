@@ -234,16 +234,25 @@ async fn a_google_upstream_refuses_an_account_outside_its_hosted_domain() {
 }
 
 #[tokio::test]
-async fn a_google_upstream_with_its_issuer_overridden_signs_in_without_a_hosted_domain() {
-    let pair = Pair::start(|u| u.kind = Some(UpstreamKind::Google)).await;
+async fn a_google_upstream_with_its_issuer_overridden_signs_in_with_the_default_scopes() {
+    // Arrange: no scopes configured, so openid, profile and email are asked.
+    let pair = Pair::start(|u| {
+        u.kind = Some(UpstreamKind::Google);
+        u.scopes = Vec::new();
+    })
+    .await;
     let browser = pair.browser();
-    let request = pair.rp.request("openid");
+    let request = pair.rp.request("openid email");
 
+    // Act
     let landing = pair.sign_in(&browser, &request).await;
     let callback = through_consent(&browser, landing).await;
 
+    // Assert: the address came from the upstream, which gives it only for
+    // the email scope.
     let claims = id_token_claims(&pair.rp, &callback, &request).await;
     assert_eq!(claims["idp"], UPSTREAM);
+    assert_eq!(claims["email"], "uma@example.test");
 }
 
 #[tokio::test]
