@@ -212,6 +212,11 @@ impl Upstream for FacebookUpstream {
         &self.policy
     }
 
+    /// Facebook's login is not OpenID Connect and sends no `iss`.
+    fn issuer(&self) -> Option<&str> {
+        None
+    }
+
     fn authorization_url<'a>(
         &'a self,
         secrets: &'a AttemptSecrets,

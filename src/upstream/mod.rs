@@ -42,6 +42,10 @@ pub trait Upstream: Send + Sync {
 
     fn policy(&self) -> &Policy;
 
+    /// The issuer identifier an authorization response's `iss` must equal
+    /// (RFC 9207), when the upstream has one.
+    fn issuer(&self) -> Option<&str>;
+
     /// Where to send the person to sign in, bound to this attempt's secrets.
     fn authorization_url<'a>(
         &'a self,
@@ -155,6 +159,10 @@ pub enum UpstreamError {
     /// The ID token is not signed by a key of the upstream's JWKS.
     #[error("the upstream's ID token signature does not verify: {0}")]
     InvalidSignature(String),
+    /// The authorization response names another issuer than the one the
+    /// request went to: a mix-up attack, or a misconfiguration (RFC 9207).
+    #[error("the authorization response came from another issuer")]
+    WrongIssuer,
     /// The upstream answered something that does not parse or lacks what
     /// it must carry.
     #[error("the upstream's answer is malformed: {0}")]

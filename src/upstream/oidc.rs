@@ -336,6 +336,10 @@ impl Upstream for OidcUpstream {
         &self.policy
     }
 
+    fn issuer(&self) -> Option<&str> {
+        self.settings.effective_issuer()
+    }
+
     fn authorization_url<'a>(
         &'a self,
         secrets: &'a super::AttemptSecrets,

@@ -312,3 +312,31 @@ async fn no_troublemaker_in_a_federation_parameter_gets_a_5xx() {
 fn answered(status: reqwest::StatusCode) -> bool {
     [200, 303, 400, 403, 404].contains(&status.as_u16())
 }
+
+#[tokio::test]
+async fn a_callback_naming_another_issuer_is_refused_as_a_mix_up() {
+    // Arrange: the right state, but `iss` says another server answered.
+    let setup = WithFake::start(|_| {}).await;
+    let users_before = user_count(&setup.app).await;
+    let attempt = setup.start_sign_in().await;
+    let mut mixed_up = attempt.callback.clone();
+    mixed_up
+        .query_pairs_mut()
+        .append_pair("iss", "https://attacker.example");
+
+    // Act
+    let page = attempt.browser.open(mixed_up.as_str()).await.page();
+
+    // Assert: the code was not sent anywhere.
+    let text = message(&setup.app, "upstream.error.invalid", LABEL);
+    assert_failure_told_client(
+        &page,
+        &setup.app,
+        &attempt.request,
+        400,
+        &text,
+        "access_denied",
+    );
+    assert_eq!(setup.fake.token_requests(), 0);
+    assert_nothing_left(&setup, &attempt, users_before).await;
+}

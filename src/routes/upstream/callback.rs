@@ -30,6 +30,7 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
 }
 
 /// The `amr` of every federated session (the upstream's registered values
@@ -94,6 +95,13 @@ async fn finish(
     let given = query.state.as_deref().unwrap_or_default();
     if !same_state(&attempt.secrets.state, given) {
         return Err(Failure::StateMismatch);
+    }
+    // An `iss` that is not the upstream's means the response comes from
+    // another server than the request went to (RFC 9207 section 2.4).
+    if let (Some(iss), Some(expected)) = (query.iss.as_deref(), upstream.issuer())
+        && iss != expected
+    {
+        return Err(UpstreamError::WrongIssuer.into());
     }
     if let Some(error) = query.error.as_deref() {
         return Err(upstream_error(error).into());

@@ -44,6 +44,7 @@ impl Failure {
                 StatusCode::FORBIDDEN
             }
             Failure::Upstream(UpstreamError::WrongHostedDomain) => StatusCode::FORBIDDEN,
+            Failure::Upstream(UpstreamError::WrongIssuer) => StatusCode::BAD_REQUEST,
             Failure::Upstream(_) => StatusCode::BAD_GATEWAY,
             Failure::Linking(LinkingError::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Failure::Linking(_) => StatusCode::FORBIDDEN,
@@ -63,6 +64,7 @@ impl Failure {
                 UpstreamError::WrongHostedDomain => "upstream.error.hosted_domain",
                 UpstreamError::InvalidIdToken(_)
                 | UpstreamError::InvalidSignature(_)
+                | UpstreamError::WrongIssuer
                 | UpstreamError::InvalidResponse(_) => "upstream.error.invalid",
             },
             Failure::Linking(error) => match error {
