@@ -17,7 +17,9 @@ use serde::Deserialize;
 use sha2::Sha256;
 use url::Url;
 
-use super::{AttemptSecrets, Policy, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile};
+use super::{
+    AttemptSecrets, Policy, SignInHints, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile,
+};
 use crate::config::{DEFAULT_GRAPH_VERSION, UpstreamSettings};
 
 const DIALOG_BASE: &str = "https://www.facebook.com";
@@ -109,7 +111,12 @@ impl FacebookUpstream {
             .set_auth_type(AuthType::RequestBody))
     }
 
-    fn start(&self, secrets: &AttemptSecrets, redirect_uri: &str) -> Result<Url, UpstreamError> {
+    fn start(
+        &self,
+        secrets: &AttemptSecrets,
+        redirect_uri: &str,
+        hints: &SignInHints,
+    ) -> Result<Url, UpstreamError> {
         let client = self.client(redirect_uri)?;
         let verifier = PkceCodeVerifier::new(secrets.pkce_verifier.clone());
         let state = secrets.state.clone();
@@ -118,6 +125,10 @@ impl FacebookUpstream {
             .authorize_url(move || CsrfToken::new(state))
             .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier))
             .add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        // Facebook's way of asking for the password again; it has no max_age.
+        if hints.fresh_login || hints.max_age.is_some() {
+            request = request.add_extra_param("auth_type", "reauthenticate");
+        }
         for (name, value) in &self.extra_auth_params {
             request = request.add_extra_param(name.as_str(), value.as_str());
         }
@@ -150,6 +161,7 @@ impl FacebookUpstream {
             preferred_username: None,
             amr: Vec::new(),
             id_token: None,
+            auth_time: None,
         })
     }
 
@@ -221,8 +233,9 @@ impl Upstream for FacebookUpstream {
         &'a self,
         secrets: &'a AttemptSecrets,
         redirect_uri: &'a str,
+        hints: &'a SignInHints,
     ) -> UpstreamFuture<'a, Url> {
-        Box::pin(async move { self.start(secrets, redirect_uri) })
+        Box::pin(async move { self.start(secrets, redirect_uri, hints) })
     }
 
     fn identify<'a>(

@@ -51,6 +51,7 @@ pub trait Upstream: Send + Sync {
         &'a self,
         secrets: &'a AttemptSecrets,
         redirect_uri: &'a str,
+        hints: &'a SignInHints,
     ) -> UpstreamFuture<'a, Url>;
 
     /// Redeems the code the person came back with and verifies everything
@@ -88,6 +89,16 @@ impl Policy {
             end_upstream_session: settings.end_upstream_session,
         }
     }
+}
+
+/// What the waiting authorization request asks of the sign-in, passed on so
+/// the upstream does not answer from a session the client would refuse.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignInHints {
+    /// `prompt=login`: the person must authenticate again, there too.
+    pub fresh_login: bool,
+    /// `max_age`: the upstream's authentication must be this recent.
+    pub max_age: Option<i64>,
 }
 
 /// The per-attempt secrets: `state` and `nonce` sent to the upstream, and
@@ -128,6 +139,8 @@ pub struct UpstreamProfile {
     pub preferred_username: Option<String>,
     /// The upstream's `amr` values that RFC 8176 registers.
     pub amr: Vec<String>,
+    /// When the person authenticated at the upstream, if it says.
+    pub auth_time: Option<i64>,
     /// The upstream's ID token, kept only to end the session upstream.
     pub id_token: Option<String>,
 }

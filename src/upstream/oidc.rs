@@ -9,8 +9,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenClaims, CoreTokenResponse,
-    CoreUserInfoClaims,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenClaims,
+    CoreTokenResponse, CoreUserInfoClaims,
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId,
@@ -21,7 +21,9 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::discovery::{Discovered, DiscoveryCache};
-use super::{Policy, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile, unavailable};
+use super::{
+    Policy, SignInHints, Upstream, UpstreamError, UpstreamFuture, UpstreamProfile, unavailable,
+};
 use crate::clock::SharedClock;
 use crate::config::{UpstreamKind, UpstreamSettings};
 
@@ -96,6 +98,7 @@ impl OidcUpstream {
         &self,
         secrets: &super::AttemptSecrets,
         redirect_uri: &str,
+        hints: &SignInHints,
     ) -> Result<Url, UpstreamError> {
         let discovered = self.discovery.get(false).await?;
         let client = self.client(&discovered, redirect_uri)?;
@@ -112,6 +115,12 @@ impl OidcUpstream {
         // The crate sends `openid` itself.
         for scope in self.scopes().into_iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.to_owned()));
+        }
+        if hints.fresh_login {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(max_age) = hints.max_age.and_then(|secs| u64::try_from(secs).ok()) {
+            request = request.set_max_age(Duration::from_secs(max_age));
         }
         if let Some(domain) = self.hosted_domain() {
             // A hint for Google's account chooser; the ID token is checked anyway.
@@ -263,6 +272,7 @@ impl OidcUpstream {
                     .map(|amr| amr.as_str()),
             ),
             id_token: Some(id_token.to_string()),
+            auth_time: claims.auth_time().map(|time| time.timestamp()),
         };
         let lacks_claims = profile.email.is_none() || profile.name.is_none();
         if lacks_claims && discovered.metadata.userinfo_endpoint().is_some() {
@@ -344,8 +354,9 @@ impl Upstream for OidcUpstream {
         &'a self,
         secrets: &'a super::AttemptSecrets,
         redirect_uri: &'a str,
+        hints: &'a SignInHints,
     ) -> UpstreamFuture<'a, Url> {
-        Box::pin(self.start(secrets, redirect_uri))
+        Box::pin(self.start(secrets, redirect_uri, hints))
     }
 
     fn identify<'a>(

@@ -22,8 +22,7 @@ const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/logged-out";
 /// Our server, with a Porteiro upstream and a person who has an account
 /// there only.
 pub struct Pair {
-    /// Kept so the upstream's test database outlives the test.
-    _upstream: TestApp,
+    pub upstream: TestApp,
     pub upstream_issuer: String,
     pub app: TestApp,
     pub rp: TestClient,
@@ -72,13 +71,19 @@ impl Pair {
         )
         .await;
         Pair {
-            _upstream: upstream,
+            upstream,
             upstream_issuer,
             app,
             rp,
             person,
             _dbs: (upstream_db, db),
         }
+    }
+
+    /// Moves the upstream's clock on, and ours with it.
+    pub fn upstream_clock_advance(&self, secs: i64) {
+        self.upstream.clock.advance(secs);
+        self.app.clock.advance(secs);
     }
 
     pub fn browser(&self) -> Browser {
@@ -305,4 +310,34 @@ async fn claims_missing_from_the_id_token_are_read_from_userinfo() {
     assert_eq!(claims["email"], "fay@example.test");
     assert_eq!(claims["name"], "Fay Upstream");
     assert_eq!(claims["amr"], serde_json::json!(["fed"]));
+}
+
+#[tokio::test]
+async fn prompt_login_from_the_client_makes_the_upstream_ask_again() {
+    // Arrange: signed in here and at the upstream, with consent at both.
+    let pair = Pair::start(|_| {}).await;
+    let browser = pair.browser();
+    let first = pair.rp.request("openid");
+    let landing = pair.sign_in(&browser, &first).await;
+    let callback = through_consent(&browser, landing).await;
+    let first_auth_time = id_token_claims(&pair.rp, &callback, &first).await["auth_time"].clone();
+
+    // Act: the client wants a fresh sign-in; the person picks the upstream.
+    let request = pair.rp.request("openid").set("prompt", "login");
+    let login = browser.open(&request.url(&pair.app)).await.page();
+    let start = login.link(&format!("/upstream/{UPSTREAM}/start")).unwrap();
+    let at_upstream = browser
+        .open(&format!("{}{start}", pair.app.address))
+        .await
+        .page();
+
+    // Assert: the upstream asks for the password again instead of answering
+    // from its session, and the new session says when.
+    assert!(at_upstream.url.as_str().starts_with(&pair.upstream_issuer));
+    assert!(at_upstream.is_login(), "the upstream's sign-in page again");
+    pair.upstream_clock_advance(5);
+    let landing = browser.sign_in(&at_upstream, "uma", TEST_PASSWORD).await;
+    let callback = through_consent(&browser, landing).await;
+    let claims = id_token_claims(&pair.rp, &callback, &request).await;
+    assert!(claims["auth_time"].as_i64() > first_auth_time.as_i64());
 }

@@ -172,6 +172,7 @@ struct SessionParts {
     amr: Vec<String>,
     device: session::Device,
     now: i64,
+    auth_time: i64,
     lifetime_secs: i64,
     idp: String,
     sealed_id_token: Option<String>,
@@ -194,10 +195,15 @@ impl SessionParts {
             }),
             false => None,
         };
+        let now = state.clock.now();
         SessionParts {
             amr,
             device: login::device(req),
-            now: state.clock.now(),
+            now,
+            // The upstream's own time of authentication when it says, so
+            // `max_age` is judged by when the person last proved who they
+            // are; never later than now.
+            auth_time: profile.auth_time.map_or(now, |time| time.min(now)),
             lifetime_secs: state.settings.sessions.absolute_lifetime_secs,
             idp: upstream.name().to_owned(),
             sealed_id_token,
@@ -207,6 +213,7 @@ impl SessionParts {
     fn start(self, user_id: &str) -> NewSession {
         let amr: Vec<&str> = self.amr.iter().map(String::as_str).collect();
         let mut new = session::start(user_id, &amr, self.device, self.now, self.lifetime_secs);
+        new.session.auth_time = self.auth_time;
         new.session.idp = Some(self.idp);
         new.session.upstream_id_token = self.sealed_id_token;
         new

@@ -12,6 +12,7 @@ use crate::routes::oidc::authorize::{server_error_page, signed_in};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::models::user::User;
+use crate::upstream::SignInHints;
 use crate::upstream::attempt::Purpose;
 use crate::upstream::linking::{self, LinkingError};
 
@@ -53,7 +54,7 @@ pub async fn change_upstreams(
             let purpose = Purpose::Link {
                 user_id: current.user_id,
             };
-            begin(&req, &state, &upstream, purpose).await
+            begin(&req, &state, &upstream, purpose, SignInHints::default()).await
         }
         Some("unlink") => {
             let identity = form.identity.clone().unwrap_or_default();

@@ -23,9 +23,10 @@ pub use logout::upstream_signed_out;
 use super::login::{PageQuery, pending_request};
 use super::oidc::authorize::expired_page;
 use super::pages;
+use crate::oidc::authorize::Prompt;
 use crate::startup::AppState;
 use crate::upstream::attempt::{self, Attempt, Purpose};
-use crate::upstream::{AttemptSecrets, Upstream, callback_uri};
+use crate::upstream::{AttemptSecrets, SignInHints, Upstream, callback_uri};
 use failure::Failure;
 
 /// `GET /upstream/{name}/start?request=...`
@@ -42,14 +43,21 @@ pub async fn start_upstream(
         Err(_) => return expired_page(&req, None),
     };
     let request = query.request.as_deref().filter(|id| !id.is_empty());
-    if request.is_some() && pending_request(&state, request).await.is_none() {
-        return expired_page(&req, None);
-    }
+    let hints = match request {
+        None => SignInHints::default(),
+        Some(id) => match pending_request(&state, Some(id)).await {
+            Some((_, pending)) => SignInHints {
+                fresh_login: pending.prompts(Prompt::Login),
+                max_age: pending.max_age,
+            },
+            None => return expired_page(&req, None),
+        },
+    };
 
     let purpose = Purpose::SignIn {
         request: request.map(str::to_owned),
     };
-    begin(&req, &state, &upstream, purpose).await
+    begin(&req, &state, &upstream, purpose, hints).await
 }
 
 /// Starts an attempt for `purpose`: fresh secrets sealed into the cookie,
@@ -59,10 +67,14 @@ pub(crate) async fn begin(
     state: &AppState,
     upstream: &Arc<dyn Upstream>,
     purpose: Purpose,
+    hints: SignInHints,
 ) -> HttpResponse {
     let secrets = AttemptSecrets::generate();
     let redirect_uri = callback_uri(&state.settings.issuer, upstream.name());
-    let url = match upstream.authorization_url(&secrets, &redirect_uri).await {
+    let url = match upstream
+        .authorization_url(&secrets, &redirect_uri, &hints)
+        .await
+    {
         Ok(url) => url,
         Err(error) => {
             let failure = Failure::Upstream(error);
