@@ -66,6 +66,8 @@ struct SessionLine {
     address: String,
     last_used: String,
     clients: String,
+    /// "Signed in through …", for a session that came from an upstream.
+    via: Option<String>,
     current: bool,
 }
 
@@ -211,7 +213,7 @@ async fn load(
 
     let lines = rows
         .into_iter()
-        .map(|(session, clients)| line(t, &session, clients, current))
+        .map(|(session, clients)| line(state, t, &session, clients, current))
         .collect();
     Ok((user, lines, identities))
 }
@@ -256,9 +258,21 @@ fn client_names(
     Ok(names)
 }
 
-fn line(t: &Catalog, session: &Session, clients: Vec<String>, current: &Session) -> SessionLine {
+fn line(
+    state: &AppState,
+    t: &Catalog,
+    session: &Session,
+    clients: Vec<String>,
+    current: &Session,
+) -> SessionLine {
     let unknown = || t.text("account.unknown").to_owned();
+    // An upstream removed from the configuration is shown by its name.
+    let via = session.idp.as_deref().map(|name| {
+        let label = state.upstreams.get(name).map_or(name, |u| u.label());
+        t.format("account.via", &[("upstream", label)])
+    });
     SessionLine {
+        via,
         id: public_id(session).to_owned(),
         device: session.user_agent.clone().unwrap_or_else(unknown),
         address: session.client_address.clone().unwrap_or_else(unknown),
