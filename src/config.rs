@@ -5,12 +5,19 @@
 //! Everything is validated here, once, so the rest of the server can trust its
 //! settings. Secrets stay wrapped in [`SecretString`] and never reach a dump.
 
+mod upstreams;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+pub use upstreams::{
+    DEFAULT_GRAPH_VERSION, FederationSettings, GOOGLE_ISSUER, UpstreamKind, UpstreamSettings,
+};
 
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "porteiro.toml";
@@ -37,6 +44,26 @@ pub struct Settings {
     pub keys: KeySettings,
     pub passwords: PasswordSettings,
     pub log: LogSettings,
+    pub login: LoginSettings,
+    pub federation: FederationSettings,
+    /// Identity providers people may sign in through, by name.
+    pub upstreams: BTreeMap<String, UpstreamSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LoginSettings {
+    /// Whether the login page offers the password form; `false` leaves only
+    /// the upstreams' buttons, for federation-only deployments.
+    pub password_form: bool,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            password_form: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -144,6 +171,9 @@ impl Default for Settings {
             keys: KeySettings::default(),
             passwords: PasswordSettings::default(),
             log: LogSettings::default(),
+            login: LoginSettings::default(),
+            federation: FederationSettings::default(),
+            upstreams: BTreeMap::new(),
         }
     }
 }
@@ -279,6 +309,7 @@ impl Settings {
                 "expected a level such as info, or a filter such as porteiro=debug",
             )
         })?;
+        upstreams::validate(&self.upstreams, &self.federation, self.login.password_form)?;
         Ok(())
     }
 

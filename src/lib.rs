@@ -17,4 +17,5 @@ pub mod secret;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod upstream;
 pub mod users;

@@ -18,6 +18,9 @@ pub enum KeyPurpose {
     ClientSecretHash,
     ClientSecretSeal,
     Csrf,
+    /// Sign-in attempts at upstreams (in a cookie) and the upstream ID
+    /// tokens kept for ending a session there.
+    UpstreamSeal,
 }
 
 impl KeyPurpose {
@@ -27,6 +30,7 @@ impl KeyPurpose {
             KeyPurpose::ClientSecretHash => b"porteiro/client-secret-hash/v1",
             KeyPurpose::ClientSecretSeal => b"porteiro/client-secret-seal/v1",
             KeyPurpose::Csrf => b"porteiro/csrf/v1",
+            KeyPurpose::UpstreamSeal => b"porteiro/upstream-seal/v1",
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::oidc::discovery::DiscoveryDocument;
 use crate::routes;
 use crate::secret::ServerSecret;
 use crate::storage::Db;
+use crate::upstream::Upstreams;
 use crate::users::PasswordHasher;
 
 /// What every handler can reach.
@@ -36,6 +37,7 @@ pub struct AppState {
     pub client_cache: ClientCache,
     pub csrf: CsrfKey,
     pub deny_list: Arc<DenyList>,
+    pub upstreams: Arc<Upstreams>,
 }
 
 impl AppState {
@@ -94,6 +96,9 @@ impl Application {
             .context("cannot load the deny-list")?;
         deny_list.spawn_refresher(Duration::from_millis(settings.tokens.deny_list_refresh_ms));
 
+        let upstreams = Upstreams::from_settings(&settings, &secret, clock.clone())
+            .context("cannot set up the upstreams")?;
+
         let port = listener.local_addr()?.port();
         let workers = settings.worker_count();
         let state = web::Data::new(AppState {
@@ -105,6 +110,7 @@ impl Application {
             ),
             csrf: CsrfKey::new(&secret),
             deny_list,
+            upstreams: Arc::new(upstreams),
             settings: Arc::new(settings),
             db: db.clone(),
             keys: keys.clone(),
@@ -232,6 +238,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource(REVOCATION_PATH).post(revoke::revoke_token))
         .service(web::resource("/account").get(routes::account::show_account))
         .service(web::resource("/account/sessions").post(routes::account::end_sessions))
+        .service(web::resource("/account/upstreams").post(routes::upstream::change_upstreams))
+        .service(web::resource("/upstream/{name}/start").get(routes::upstream::start_upstream))
+        .service(
+            web::resource("/upstream/{name}/callback").get(routes::upstream::upstream_callback),
+        )
+        .service(
+            web::resource("/upstream/{name}/signed-out").get(routes::upstream::upstream_signed_out),
+        )
         .service(
             web::resource(END_SESSION_PATH)
                 .get(routes::logout::end_session)

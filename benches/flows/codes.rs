@@ -72,6 +72,7 @@ fn row(fixture: &Fixture, parties: &Parties, code: &str) -> AuthorizationCodeRow
         access_token_jti: None,
         access_token_expires_at: None,
         refresh_family_id: None,
+        idp: None,
     }
 }
 

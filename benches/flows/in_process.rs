@@ -34,6 +34,7 @@ pub fn signing_rate(fixture: &Fixture, keys: &KeyStore, scopes: &str) -> anyhow:
         scopes: Scopes::parse(scopes)?,
         auth_time: None,
         amr: vec![],
+        idp: None,
         sid: None,
         nonce: None,
     };
@@ -67,6 +68,7 @@ pub fn exchange_signing_rate(
         scopes: Scopes::parse(scopes)?,
         auth_time: Some(parties.session.auth_time),
         amr: vec!["pwd".to_owned()],
+        idp: None,
         sid: Some(parties.sid.clone()),
         nonce: Some("bench-nonce".to_owned()),
     };

@@ -51,6 +51,12 @@ impl Sealer {
         Self::with_purpose(secret, KeyPurpose::ClientSecretSeal)
     }
 
+    /// The sealer of federation state: sign-in attempts and upstream ID
+    /// tokens.
+    pub fn for_upstreams(secret: &ServerSecret) -> Sealer {
+        Self::with_purpose(secret, KeyPurpose::UpstreamSeal)
+    }
+
     fn with_purpose(secret: &ServerSecret, purpose: KeyPurpose) -> Sealer {
         let key: DerivedKey = secret.derive(purpose);
         let cipher = Aes256Gcm::new(key.expose().into());

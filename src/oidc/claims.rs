@@ -19,6 +19,9 @@ pub const SUPPORTED_CLAIMS: &[&str] = &[
     "sid",
     "at_hash",
     "amr",
+    // The upstream a federated session came through; not an OpenID Connect
+    // claim, named as Microsoft Entra ID and others name it.
+    "idp",
     "name",
     "preferred_username",
     "updated_at",

@@ -33,6 +33,7 @@ pub async fn issue(
         access_token_jti: None,
         access_token_expires_at: None,
         refresh_family_id: None,
+        idp: session.idp.clone(),
     };
     db.run(move |conn| AuthorizationCodeRow::insert(conn, &row))
         .await?;

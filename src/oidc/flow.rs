@@ -101,6 +101,8 @@ mod tests {
             ended_at: None,
             client_address: None,
             user_agent: None,
+            idp: None,
+            upstream_id_token: None,
         }
     }
 

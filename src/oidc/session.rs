@@ -49,6 +49,8 @@ pub fn start(
         user_agent: device
             .user_agent
             .map(|agent| agent.chars().take(512).collect()),
+        idp: None,
+        upstream_id_token: None,
     };
     NewSession {
         cookie_value,

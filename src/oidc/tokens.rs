@@ -57,6 +57,8 @@ pub struct Grant {
     pub scopes: Scopes,
     pub auth_time: Option<i64>,
     pub amr: Vec<String>,
+    /// The upstream the person signed in through, as `idp`.
+    pub idp: Option<String>,
     pub sid: Option<String>,
     pub nonce: Option<String>,
 }
@@ -157,6 +159,7 @@ impl Minter<'_> {
         insert_some(&mut claims, "auth_time", grant.auth_time.map(Value::from));
         insert_some(&mut claims, "nonce", grant.nonce.clone().map(Value::from));
         insert_some(&mut claims, "sid", grant.sid.clone().map(Value::from));
+        insert_some(&mut claims, "idp", grant.idp.clone().map(Value::from));
 
         let payload = Value::Object(claims).to_string();
         match signer {

@@ -1,6 +1,7 @@
 //! `/account`: a signed-in person's own SSO sessions (device, address, last
 //! use, clients), each of which they can end, with the same logout every
-//! relying party hears of.
+//! relying party hears of; and their ways to sign in: the password, and the
+//! upstream accounts they link and remove (`routes::upstream`).
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
@@ -18,10 +19,12 @@ use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::models::client::Client;
 use crate::storage::models::session::{Session, SessionClient};
+use crate::storage::models::upstream_identity::UpstreamIdentity;
 use crate::storage::models::user::User;
+use crate::upstream::linking;
 
 /// What the page's CSRF tokens are bound to.
-const CSRF_PURPOSE: &str = "account";
+pub(crate) const CSRF_PURPOSE: &str = "account";
 
 #[derive(Template)]
 #[template(path = "account/sessions.html")]
@@ -29,8 +32,32 @@ struct SessionsPage<'a> {
     t: &'a Catalog,
     signed_in_as: String,
     sessions: Vec<SessionLine>,
+    has_password: bool,
+    methods: Vec<UpstreamLine>,
+    /// An already translated message, shown at the top.
+    error: Option<&'a str>,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
+}
+
+/// An upstream on the page, with the person's accounts there.
+struct UpstreamLine {
+    name: String,
+    label: String,
+    linked: Vec<LinkedAccount>,
+}
+
+struct LinkedAccount {
+    id: String,
+    /// The address the upstream gave, or its subject.
+    shown_as: String,
+    /// Whether removing it leaves a way to sign in.
+    removable: bool,
+}
+
+#[derive(Default, Deserialize)]
+pub struct AccountQuery {
+    error: Option<String>,
 }
 
 /// One session as the page shows it.
@@ -40,6 +67,8 @@ struct SessionLine {
     address: String,
     last_used: String,
     clients: String,
+    /// "Signed in through …", for a session that came from an upstream.
+    via: Option<String>,
     current: bool,
 }
 
@@ -57,9 +86,14 @@ pub async fn show_account(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         Err(error) => return server_error_page(&req, &error),
     };
     let t = pages::catalog_for(&req, None);
-    let (user, sessions) = match load(&state, &current, t).await {
+    let (user, sessions, identities) = match load(&state, &current, t).await {
         Ok(loaded) => loaded,
         Err(error) => return server_error_page(&req, &error),
+    };
+    let query: AccountQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let error = match query.error.as_deref() {
+        Some("last_method") => Some(t.text("account.error.last_method")),
+        _ => None,
     };
 
     let (csrf_token, cookie) = state.csrf.issue(&req, CSRF_PURPOSE, state.secure_cookies());
@@ -68,6 +102,9 @@ pub async fn show_account(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         t,
         signed_in_as: t.format("consent.signed_in_as", &[("username", &user.username)]),
         sessions,
+        has_password: user.password_hash.is_some(),
+        methods: upstream_lines(&state, &user, identities),
+        error,
         csrf_token: &csrf_token,
         request_id: request_id.as_deref(),
     };
@@ -166,13 +203,13 @@ async fn load(
     state: &AppState,
     current: &Session,
     t: &Catalog,
-) -> Result<(User, Vec<SessionLine>), StorageError> {
+) -> Result<(User, Vec<SessionLine>, Vec<UpstreamIdentity>), StorageError> {
     let (user_id, now, idle) = (
         current.user_id.clone(),
         state.clock.now(),
         state.settings.sessions.idle_lifetime_secs,
     );
-    let (user, rows) = state
+    let (user, rows, identities) = state
         .db
         .run(move |conn| {
             let user = User::find(conn, &user_id)?;
@@ -181,15 +218,43 @@ async fn load(
                 let names = client_names(conn, &session.id_hash)?;
                 rows.push((session, names));
             }
-            Ok::<_, StorageError>((user, rows))
+            let identities = UpstreamIdentity::of_user(conn, &user_id)?;
+            Ok::<_, StorageError>((user, rows, identities))
         })
         .await?;
 
     let lines = rows
         .into_iter()
-        .map(|(session, clients)| line(t, &session, clients, current))
+        .map(|(session, clients)| line(state, t, &session, clients, current))
         .collect();
-    Ok((user, lines))
+    Ok((user, lines, identities))
+}
+
+/// Every configured upstream with the person's accounts there; identities
+/// of upstreams no longer configured are not shown.
+fn upstream_lines(
+    state: &AppState,
+    user: &User,
+    identities: Vec<UpstreamIdentity>,
+) -> Vec<UpstreamLine> {
+    let removable = linking::can_remove_one(user.password_hash.is_some(), identities.len());
+    state
+        .upstreams
+        .all()
+        .map(|upstream| UpstreamLine {
+            name: upstream.name().to_owned(),
+            label: upstream.label().to_owned(),
+            linked: identities
+                .iter()
+                .filter(|i| i.upstream == upstream.name())
+                .map(|i| LinkedAccount {
+                    id: i.id.clone(),
+                    shown_as: i.email.clone().unwrap_or_else(|| i.subject.clone()),
+                    removable,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn client_names(
@@ -205,9 +270,21 @@ fn client_names(
     Ok(names)
 }
 
-fn line(t: &Catalog, session: &Session, clients: Vec<String>, current: &Session) -> SessionLine {
+fn line(
+    state: &AppState,
+    t: &Catalog,
+    session: &Session,
+    clients: Vec<String>,
+    current: &Session,
+) -> SessionLine {
     let unknown = || t.text("account.unknown").to_owned();
+    // An upstream removed from the configuration is shown by its name.
+    let via = session.idp.as_deref().map(|name| {
+        let label = state.upstreams.get(name).map_or(name, |u| u.label());
+        t.format("account.via", &[("upstream", label)])
+    });
     SessionLine {
+        via,
         id: public_id(session).to_owned(),
         device: session.user_agent.clone().unwrap_or_else(unknown),
         address: session.client_address.clone().unwrap_or_else(unknown),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::oidc::authorize::{load_client, server_error_page, signed_in};
 use super::pages;
+use super::upstream::end_session_upstream;
 use crate::i18n::Catalog;
 use crate::oidc::logout::{FrontChannelFrame, IdTokenHint, Logout};
 use crate::oidc::session;
@@ -166,7 +167,7 @@ async fn finish(
     session: Option<Session>,
     redirect: Option<String>,
 ) -> HttpResponse {
-    let frames = match session {
+    let (frames, upstream) = match session {
         Some(session) => {
             let logout = Logout {
                 db: &state.db,
@@ -175,14 +176,19 @@ async fn finish(
                 issuer: &state.settings.issuer,
                 now: state.clock.now(),
             };
-            match logout.end(&session).await {
+            let frames = match logout.end(&session).await {
                 Ok(frames) => frames,
                 Err(error) => return server_error_page(req, &error),
-            }
+            };
+            let upstream = end_session_upstream(state, &session, redirect.as_deref()).await;
+            (frames, upstream)
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
 
+    // A session from an upstream set to be signed out of goes there next;
+    // the upstream sends the person on to `redirect` afterwards.
+    let redirect = upstream.or(redirect);
     let mut response = match (frames.is_empty(), redirect) {
         (true, Some(uri)) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, uri))
@@ -199,7 +205,7 @@ async fn finish(
 
 /// The signed-out page, loading each front-channel URI in an iframe; its CSP
 /// allows exactly those frames.
-pub(super) fn signed_out_page(
+pub(crate) fn signed_out_page(
     req: &HttpRequest,
     t: &Catalog,
     frames: &[FrontChannelFrame],

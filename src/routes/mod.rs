@@ -9,6 +9,7 @@ pub mod login;
 pub mod logout;
 pub mod oidc;
 pub mod pages;
+pub mod upstream;
 
 use actix_web::HttpResponse;
 use actix_web::http::header;

@@ -36,6 +36,18 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// This HTTP request's id (see [`request_id`]), shown in the footer.
     pub request_id: Option<&'a str>,
+    /// Whether the password form is shown (`login.password_form`).
+    pub password_form: bool,
+    /// One button per upstream, in the order shown.
+    pub upstreams: Vec<UpstreamButton>,
+}
+
+/// A "Continue with …" link that starts a sign-in at an upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamButton {
+    pub href: String,
+    /// Already translated, with the upstream's label in it.
+    pub label: String,
 }
 
 impl LoginPage<'_> {
@@ -190,6 +202,8 @@ mod tests {
             client_name: "Demo App",
             error: None,
             request_id: Some("0123456789abcdef"),
+            password_form: true,
+            upstreams: Vec::new(),
         }
     }
 
@@ -283,6 +297,33 @@ mod tests {
             .expect("an alert");
         let form = html.find("<form").expect("a form");
         assert!(alert < form);
+    }
+
+    #[test]
+    fn each_upstream_gets_a_button_and_the_password_form_can_be_hidden() {
+        let button = UpstreamButton {
+            href: "/upstream/corp/start?request=req-123".into(),
+            label: "Continue with Corp".into(),
+        };
+        let with_form = LoginPage {
+            upstreams: vec![button.clone()],
+            ..login_page(english())
+        }
+        .render()
+        .expect("a page");
+        let without_form = LoginPage {
+            upstreams: vec![button],
+            password_form: false,
+            ..login_page(english())
+        }
+        .render()
+        .expect("a page");
+
+        let link = r#"<a class="button-upstream" href="/upstream/corp/start?request=req-123">Continue with Corp</a>"#;
+        assert!(with_form.contains(link));
+        assert!(with_form.contains(r#"name="password""#));
+        assert!(without_form.contains(link));
+        assert!(!without_form.contains(r#"name="password""#));
     }
 
     #[test]

@@ -73,6 +73,8 @@ diesel::table! {
         ended_at -> Nullable<BigInt>,
         client_address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        idp -> Nullable<Text>,
+        upstream_id_token -> Nullable<Text>,
     }
 }
 
@@ -113,6 +115,7 @@ diesel::table! {
         access_token_jti -> Nullable<Text>,
         access_token_expires_at -> Nullable<BigInt>,
         refresh_family_id -> Nullable<Text>,
+        idp -> Nullable<Text>,
     }
 }
 
@@ -130,6 +133,7 @@ diesel::table! {
         expires_at -> BigInt,
         rotated_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        idp -> Nullable<Text>,
     }
 }
 
@@ -181,6 +185,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    upstream_identities (id) {
+        id -> Text,
+        user_id -> Text,
+        upstream -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+    }
+}
+
+diesel::joinable!(upstream_identities -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     clients,
@@ -195,4 +213,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     issued_access_tokens,
     logout_deliveries,
+    upstream_identities,
 );

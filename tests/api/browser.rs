@@ -7,6 +7,8 @@ use url::Url;
 pub struct Browser {
     pub http: reqwest::Client,
     base: Url,
+    /// Other origins whose redirects are followed too (an upstream's pages).
+    also: Vec<Url>,
 }
 
 /// A page the browser is looking at.
@@ -52,6 +54,14 @@ impl Page {
     pub fn form_action(&self) -> String {
         form_action(&self.html)
     }
+
+    /// The `href` of the first link whose address starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let marker = format!("href=\"{prefix}");
+        let start = self.html.find(&marker)? + "href=\"".len();
+        let end = start + self.html[start..].find('"')?;
+        Some(unescape(&self.html[start..end]))
+    }
 }
 
 fn unescape(value: &str) -> String {
@@ -62,6 +72,10 @@ fn unescape(value: &str) -> String {
         .replace("&#39;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
 }
 
 /// Where a navigation ended.
@@ -100,7 +114,14 @@ impl Browser {
         Browser {
             http,
             base: Url::parse(base).expect("a base URL"),
+            also: Vec::new(),
         }
+    }
+
+    /// The browser, following redirects to `origin` as well as its base.
+    pub fn also_following(mut self, origin: &str) -> Browser {
+        self.also.push(Url::parse(origin).expect("an origin URL"));
+        self
     }
 
     /// GETs `url` and follows redirects within the server.
@@ -136,7 +157,10 @@ impl Browser {
                 .expect("a Location")
                 .to_owned();
             let next = response.url().join(&location).expect("a valid Location");
-            if next.origin() != self.base.origin() {
+            let followed = std::iter::once(&self.base)
+                .chain(&self.also)
+                .any(|url| url.origin() == next.origin());
+            if !followed {
                 return Landing::Redirect(next);
             }
             response = self

@@ -87,7 +87,7 @@ async fn look_at_login_in_portuguese_and_on_a_phone(browser: &Client, authorize_
 
 /// A client whose redirect URI is `redirect_uri`; otherwise as
 /// [`RelyingParty::register`], which registers a fixed, unserved one.
-async fn register_relying_party(app: &TestApp, redirect_uri: &str) -> RelyingParty {
+pub async fn register_relying_party(app: &TestApp, redirect_uri: &str) -> RelyingParty {
     let metadata =
         serde_json::json!({ "client_name": "Browser App", "redirect_uris": [redirect_uri] });
     let registered = app.register_client(metadata).await;
@@ -114,13 +114,13 @@ async fn register_relying_party(app: &TestApp, redirect_uri: &str) -> RelyingPar
 
 /// The client's redirect URI, served on a random port so the browser lands
 /// on a real page; hands over each callback URL it is asked for.
-struct Callback {
-    redirect_uri: String,
+pub struct Callback {
+    pub redirect_uri: String,
     requests: mpsc::UnboundedReceiver<Url>,
 }
 
 impl Callback {
-    async fn listen() -> Callback {
+    pub async fn listen() -> Callback {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let port = listener.local_addr().expect("a bound address").port();
         let redirect_uri = format!("http://127.0.0.1:{port}/callback");
@@ -137,7 +137,7 @@ impl Callback {
         }
     }
 
-    async fn next(&mut self) -> Url {
+    pub async fn next(&mut self) -> Url {
         tokio::time::timeout(WAIT, self.requests.recv())
             .await
             .expect("the browser reaches the redirect URI in time")

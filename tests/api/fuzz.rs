@@ -16,7 +16,7 @@ use crate::oauth_client::{REDIRECT_URI, TestClient};
 const CASES: u32 = 64;
 
 /// Values that have broken parsers and databases elsewhere.
-const TROUBLEMAKERS: &[&str] = &[
+pub const TROUBLEMAKERS: &[&str] = &[
     "",
     " ",
     "\0",

@@ -203,8 +203,14 @@ pub async fn spawn_app() -> (TestApp, TestDb) {
 }
 
 /// Starts a server with these settings on a random port.
-pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    spawn_app_on(listener, settings).await
+}
+
+/// Starts a server on a listener the caller bound, for tests that must know
+/// the port before the settings (an upstream registers our callback first).
+pub async fn spawn_app_on(listener: TcpListener, mut settings: Settings) -> TestApp {
     let port = listener.local_addr().expect("a bound address").port();
     let address = format!("http://127.0.0.1:{port}");
     settings.listen = format!("127.0.0.1:{port}");

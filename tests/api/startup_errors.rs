@@ -104,3 +104,29 @@ fn bad_arguments_exit_with_code_2() {
 
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn an_oidc_upstream_without_an_issuer_stops_the_start() {
+    let output = start_with(&[
+        ("PORTEIRO_UPSTREAMS__CORP__KIND", "oidc".to_owned()),
+        ("PORTEIRO_UPSTREAMS__CORP__LABEL", "Corp".to_owned()),
+        ("PORTEIRO_UPSTREAMS__CORP__CLIENT_ID", "porteiro".to_owned()),
+    ]);
+
+    assert_refused(&output, "upstreams.corp.issuer");
+}
+
+#[test]
+fn an_unreadable_upstream_secret_file_stops_the_start() {
+    let output = start_with(&[
+        ("PORTEIRO_UPSTREAMS__FB__KIND", "facebook".to_owned()),
+        ("PORTEIRO_UPSTREAMS__FB__LABEL", "Facebook".to_owned()),
+        ("PORTEIRO_UPSTREAMS__FB__CLIENT_ID", "1234".to_owned()),
+        (
+            "PORTEIRO_UPSTREAMS__FB__CLIENT_SECRET_FILE",
+            "/nonexistent/app-secret".to_owned(),
+        ),
+    ]);
+
+    assert_refused(&output, "upstreams.fb.client_secret_file");
+}

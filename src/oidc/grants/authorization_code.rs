@@ -37,6 +37,7 @@ pub(super) async fn redeem(
         scopes: Scopes::parse(&row.scope).unwrap_or_default(),
         auth_time: Some(row.auth_time),
         amr: amr_list(&row.amr),
+        idp: row.idp.clone(),
         sid: Some(row.sid.clone()),
         nonce: row.nonce.clone(),
     };
@@ -51,6 +52,7 @@ pub(super) async fn redeem(
             sid: row.sid.clone(),
             auth_time: row.auth_time,
             amr: row.amr.clone(),
+            idp: row.idp.clone(),
         });
     let minted = mint(ctx, client, &grant, refresh)?;
 

@@ -30,6 +30,7 @@ pub(super) async fn issue(
         scopes,
         auth_time: None,
         amr: vec![],
+        idp: None,
         sid: None,
         nonce: None,
     };

@@ -27,6 +27,7 @@ pub(in crate::oidc::grants) struct NewRefresh {
     pub sid: String,
     pub auth_time: i64,
     pub amr: String,
+    pub idp: Option<String>,
 }
 
 /// Signed tokens, not yet handed out: the rows that make them revocable
@@ -167,6 +168,7 @@ fn refresh_token(
         expires_at: ctx.now + lifetime,
         rotated_at: None,
         revoked_at: None,
+        idp: new.idp,
     };
     (token, row)
 }

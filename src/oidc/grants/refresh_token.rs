@@ -35,6 +35,7 @@ pub(super) async fn refresh(
         scopes,
         auth_time: Some(row.auth_time),
         amr: amr_list(&row.amr),
+        idp: row.idp.clone(),
         sid: Some(row.sid.clone()),
         nonce: None,
     };
@@ -48,6 +49,7 @@ pub(super) async fn refresh(
         sid: row.sid.clone(),
         auth_time: row.auth_time,
         amr: row.amr.clone(),
+        idp: row.idp.clone(),
     };
     let minted = mint(ctx, client, &grant, Some(successor))?;
 

@@ -1,5 +1,7 @@
-//! `GET/POST /login`: the password sign-in page, for a pending authorization
-//! request or, without one, for the person's own account page.
+//! `GET/POST /login`: the sign-in page, for a pending authorization request
+//! or, without one, for the person's own account page: the password form
+//! and a button per upstream. [`finish_sign_in`] is where every way of
+//! signing in ends.
 
 mod credentials;
 
@@ -9,7 +11,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::oidc::authorize::{expired_page, load_client, proceed, server_error_page};
-use super::pages::{self, LoginPage};
+use super::pages::{self, LoginPage, UpstreamButton};
 use crate::i18n::Catalog;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::flow::Progress;
@@ -38,7 +40,7 @@ pub struct LoginForm {
 }
 
 /// Where a sign-in leads.
-enum SignInFor {
+pub(crate) enum SignInFor {
     Authorization {
         id: String,
         request: Box<AuthorizationRequest>,
@@ -62,7 +64,7 @@ impl SignInFor {
         }
     }
 
-    fn ui_locales(&self) -> Option<&str> {
+    pub(crate) fn ui_locales(&self) -> Option<&str> {
         match self {
             SignInFor::Authorization { request, .. } => request.ui_locales.as_deref(),
             SignInFor::Account => None,
@@ -72,7 +74,7 @@ impl SignInFor {
 
 /// The target a `request` value names: none is the account page; an unknown
 /// or expired one is `None`.
-async fn target(state: &AppState, request: Option<&str>) -> Option<SignInFor> {
+pub(crate) async fn target(state: &AppState, request: Option<&str>) -> Option<SignInFor> {
     match request.filter(|id| !id.is_empty()) {
         None => Some(SignInFor::Account),
         Some(id) => {
@@ -113,6 +115,14 @@ pub async fn login(
     };
     let username = form.username.unwrap_or_default();
     let t = pages::catalog_for(&req, target.ui_locales());
+    if !state.settings.login.password_form {
+        return pages::error_page(
+            StatusCode::FORBIDDEN,
+            t,
+            t.text("login.error.no_password_form"),
+            pages::request_id(&req).as_deref(),
+        );
+    }
 
     let token = form.csrf_token.as_deref().unwrap_or_default();
     if !state
@@ -173,15 +183,26 @@ pub async fn login(
         Ok(new) => new,
         Err(response) => return response,
     };
+    finish_sign_in(&req, &state, target, new).await
+}
+
+/// Continues to the pending request or the account page once a session is
+/// stored, and hands the browser its session cookie.
+pub(crate) async fn finish_sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    target: SignInFor,
+    new: NewSession,
+) -> HttpResponse {
     let mut response = match target {
         SignInFor::Authorization { id, request } => {
-            continue_authorization(&req, &state, id, *request, new.session.clone()).await
+            continue_authorization(req, state, id, *request, new.session.clone()).await
         }
         SignInFor::Account => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/account"))
             .finish(),
     };
-    if let Err(error) = response.add_cookie(&session_cookie(&state, new.cookie_value)) {
+    if let Err(error) = response.add_cookie(&session_cookie(state, new.cookie_value)) {
         tracing::error!(error = %error, "cannot set the session cookie");
     }
     response
@@ -194,18 +215,10 @@ async fn start_session(
     user: &User,
     keys: Vec<throttle::ThrottleKey>,
 ) -> Result<NewSession, HttpResponse> {
-    let device = Device {
-        address: req.peer_addr().map(|peer| peer.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
     let new = session::start(
         &user.id,
         &["pwd"],
-        device,
+        device(req),
         state.clock.now(),
         state.settings.sessions.absolute_lifetime_secs,
     );
@@ -227,6 +240,18 @@ async fn start_session(
     }
     tracing::info!(target: "audit", user_id = %user.id, "signed in with a password");
     Ok(new)
+}
+
+/// Where the browser signing in is, for the account page.
+pub(crate) fn device(req: &HttpRequest) -> Device {
+    Device {
+        address: req.peer_addr().map(|peer| peer.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
 }
 
 /// Moves the pending request on, now that the person signed in.
@@ -302,12 +327,34 @@ async fn show(
         client_name: &client_name,
         error,
         request_id: request_id.as_deref(),
+        password_form: state.settings.login.password_form,
+        upstreams: upstream_buttons(state, t, target.form_id()),
     };
     let mut response = pages::render(status, &page);
     if let Some(cookie) = cookie {
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// A "Continue with …" button per upstream, each starting an attempt for
+/// this page's pending request.
+fn upstream_buttons(state: &AppState, t: &Catalog, request: &str) -> Vec<UpstreamButton> {
+    state
+        .upstreams
+        .all()
+        .map(|upstream| {
+            let mut href = format!("/upstream/{}/start", upstream.name());
+            if !request.is_empty() {
+                href.push_str("?request=");
+                href.push_str(request);
+            }
+            UpstreamButton {
+                href,
+                label: t.format("login.continue_with", &[("upstream", upstream.label())]),
+            }
+        })
+        .collect()
 }
 
 /// Who the person is signing in to: the client, or their account.

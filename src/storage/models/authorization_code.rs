@@ -24,6 +24,7 @@ pub struct AuthorizationCodeRow {
     pub access_token_jti: Option<String>,
     pub access_token_expires_at: Option<i64>,
     pub refresh_family_id: Option<String>,
+    pub idp: Option<String>,
 }
 
 /// What redeeming a code issued, kept to revoke it if the code comes back.

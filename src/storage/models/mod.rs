@@ -11,6 +11,7 @@ pub mod refresh_token;
 pub mod revoked_access_token;
 pub mod session;
 pub mod signing_key;
+pub mod upstream_identity;
 pub mod user;
 
 use super::StorageError;

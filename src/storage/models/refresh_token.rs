@@ -22,6 +22,7 @@ pub struct RefreshTokenRow {
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub idp: Option<String>,
 }
 
 impl RefreshTokenRow {

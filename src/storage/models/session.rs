@@ -23,6 +23,11 @@ pub struct Session {
     /// own account page; never logged.
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The upstream the person signed in through (`idp`), if any.
+    pub idp: Option<String>,
+    /// The upstream's ID token, sealed, kept only when the session may be
+    /// ended upstream too.
+    pub upstream_id_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

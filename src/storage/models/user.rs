@@ -6,6 +6,8 @@ use super::found;
 use crate::storage::schema::users;
 use crate::storage::{DbConnection, StorageError};
 
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
 #[derive(Queryable, Selectable, Insertable, Clone)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -65,6 +67,15 @@ impl User {
             .filter(users::username_key.eq(key))
             .select(User::as_select())
             .first(conn)?)
+    }
+
+    /// Users whose address is `email`, ignoring case; addresses are not
+    /// unique, so there may be several.
+    pub fn with_email(conn: &mut DbConnection, email: &str) -> Result<Vec<User>, StorageError> {
+        Ok(users::table
+            .filter(lower(users::email.assume_not_null()).eq(email.to_lowercase()))
+            .select(User::as_select())
+            .load(conn)?)
     }
 
     pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, StorageError> {
