@@ -56,6 +56,41 @@ pub fn rotate(
     Ok(row.kid)
 }
 
+/// Stops `kid` signing now; it stays in the JWKS `max_token_lifetime_secs`
+/// longer for the tokens it signed. Refused when no other key of its
+/// algorithm signs now and indefinitely, since tokens of that algorithm
+/// could then not be signed at all.
+pub fn retire(
+    conn: &mut DbConnection,
+    kid: &str,
+    now: i64,
+    max_token_lifetime_secs: i64,
+) -> Result<SigningKeyRow, KeyError> {
+    conn.transaction(|conn| {
+        let Some(row) = SigningKeyRow::find(conn, kid)? else {
+            return Err(KeyError::NotFound(kid.to_owned()));
+        };
+        if row.retires_at.is_some_and(|at| at <= now) {
+            return Err(KeyError::AlreadyRetired(kid.to_owned()));
+        }
+        let replaced = SigningKeyRow::all(conn)?.iter().any(|other| {
+            other.kid != row.kid
+                && other.alg == row.alg
+                && other.activates_at <= now
+                && other.retires_at.is_none()
+        });
+        if !replaced {
+            return Err(KeyError::LastKey {
+                kid: kid.to_owned(),
+                alg: row.alg.clone(),
+            });
+        }
+
+        SigningKeyRow::set_retirement(conn, kid, now, now + max_token_lifetime_secs)?;
+        Ok(row)
+    })
+}
+
 fn new_key(
     alg: SigningAlg,
     sealer: &Sealer,

@@ -129,6 +129,7 @@ async fn end(state: &AppState, current: &Session, chosen: &str) -> Result<bool, 
         deny_list: &state.deny_list,
         issuer: &state.settings.issuer,
         now,
+        actor: None,
     };
 
     let mut ended_current = false;

@@ -174,6 +174,7 @@ async fn finish(
                 deny_list: &state.deny_list,
                 issuer: &state.settings.issuer,
                 now: state.clock.now(),
+                actor: None,
             };
             match logout.end(&session).await {
                 Ok(frames) => frames,

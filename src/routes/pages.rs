@@ -27,6 +27,9 @@ pub struct LoginPage<'a> {
     pub t: &'a Catalog,
     /// The id of the pending authorization request, posted back as `request`.
     pub authorization_request: &'a str,
+    /// Where a sign-in without a pending request returns to; empty for the
+    /// account page.
+    pub next: &'a str,
     pub csrf_token: &'a str,
     /// Prefilled after a failed attempt or from `login_hint`; empty otherwise.
     pub username: &'a str,
@@ -185,6 +188,7 @@ mod tests {
         LoginPage {
             t,
             authorization_request: "req-123",
+            next: "",
             csrf_token: "csrf-456",
             username: "",
             client_name: "Demo App",

@@ -44,6 +44,7 @@ diesel::table! {
         backchannel_logout_session_required -> Bool,
         frontchannel_logout_uri -> Nullable<Text>,
         frontchannel_logout_session_required -> Bool,
+        access_token_signed_response_alg -> Nullable<Text>,
     }
 }
 
@@ -181,6 +182,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        address -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     clients,
@@ -195,4 +208,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     issued_access_tokens,
     logout_deliveries,
+    audit_events,
 );
