@@ -193,10 +193,12 @@ fn serve(
 
 /// Every endpoint.
 fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::middleware::admin_guard;
     use crate::oidc::discovery::{
         AUTHORIZE_PATH, END_SESSION_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH,
         TOKEN_PATH, USERINFO_PATH,
     };
+    use routes::admin_api;
     use routes::oidc::{
         authorization_response, authorize, discovery, introspect, jwks, revoke, token, userinfo,
     };
@@ -243,6 +245,21 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource(routes::assets::STYLESHEET_PATH).get(routes::assets::show_stylesheet),
+        )
+        // The admin console: every page behind the admin guard.
+        .service(
+            web::scope("/admin")
+                .wrap(from_fn(admin_guard::require_admin))
+                .configure(routes::admin::routes),
+        )
+        // The admin API: a token is checked by the guard, each endpoint's
+        // scope by its handler's `ApiCaller` (see `admin_api::ENDPOINTS`).
+        .service(web::resource(admin_api::OPENAPI_PATH).get(admin_api::openapi::show_openapi))
+        .service(
+            web::scope(admin_api::BASE)
+                .wrap(from_fn(admin_guard::require_admin_token))
+                .configure(admin_api::routes)
+                .default_service(web::to(admin_api::not_found)),
         )
         .service(
             web::resource(authorization_response::FORM_POST_SCRIPT_PATH)

@@ -7,6 +7,7 @@
 
 pub mod keys;
 pub mod sessions;
+pub mod users;
 
 use crate::audit::Actor;
 use crate::clients::{ClientError, Clients, FieldError};

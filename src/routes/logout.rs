@@ -214,18 +214,7 @@ fn signed_out_page(
         request_id: request_id.as_deref(),
     };
     let mut response = pages::render(StatusCode::OK, &page);
-    if !frames.is_empty() {
-        let origins: Vec<&str> = frames.iter().map(|f| f.origin.as_str()).collect();
-        let policy = format!(
-            "default-src 'self'; frame-src {}; frame-ancestors 'none'",
-            origins.join(" ")
-        );
-        if let Ok(value) = header::HeaderValue::from_str(&policy) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+    pages::allow_frames(&mut response, frames);
     response
 }
 

@@ -9,6 +9,7 @@ use askama::Template;
 
 use crate::i18n::{self, Catalog};
 use crate::middleware::RequestId;
+use crate::oidc::logout::FrontChannelFrame;
 
 /// Sent with every page. Without `'unsafe-inline'` no injected script or
 /// style runs. There is deliberately no `form-action`: Chromium applies it to
@@ -153,6 +154,24 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body)
+}
+
+/// Lets a page frame the front-channel logout URIs of `frames`, and only
+/// those origins (Front-Channel Logout 1.0 section 3).
+pub fn allow_frames(response: &mut HttpResponse, frames: &[FrontChannelFrame]) {
+    if frames.is_empty() {
+        return;
+    }
+    let origins: Vec<&str> = frames.iter().map(|f| f.origin.as_str()).collect();
+    let policy = format!(
+        "default-src 'self'; frame-src {}; frame-ancestors 'none'",
+        origins.join(" ")
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 /// An error page saying `message` (already translated).

@@ -265,6 +265,19 @@ impl Users {
     }
 }
 
+/// The fewest and most characters a password set by an admin may have.
+const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=1024;
+
+/// Whether an admin may give someone this password.
+pub fn acceptable_password(password: &str) -> Result<(), InvalidValue> {
+    match PASSWORD_CHARS.contains(&password.chars().count()) {
+        true => Ok(()),
+        false => Err(InvalidValue::new(
+            "a password has at least 8 and at most 1024 characters",
+        )),
+    }
+}
+
 /// The longest display name, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
