@@ -41,10 +41,7 @@ pub enum KeyError {
     NotFound(String),
     #[error("signing key {0} is already retired")]
     AlreadyRetired(String),
-    #[error(
-        "signing key {kid} is the only {alg} key that signs; rotate first and wait until \
-         the new key signs"
-    )]
+    #[error("signing key {kid} has no {alg} key to take over; rotate first")]
     LastKey { kid: String, alg: String },
 }
 

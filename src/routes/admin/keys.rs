@@ -42,10 +42,10 @@ impl KeyListPage<'_> {
 
     fn state_label(&self, state: &str) -> &str {
         match state {
-            "next" => self.t.text("admin.keys.state.next"),
-            "active" => self.t.text("admin.keys.state.active"),
-            "retired" => self.t.text("admin.keys.state.retired"),
-            _ => self.t.text("admin.keys.state.expired"),
+            "next" => self.t.text("admin.keys.state_next"),
+            "active" => self.t.text("admin.keys.state_active"),
+            "retired" => self.t.text("admin.keys.state_retired"),
+            _ => self.t.text("admin.keys.state_expired"),
         }
     }
 }

@@ -90,6 +90,17 @@ impl SigningKeyRow {
         super::found(updated)
     }
 
+    pub fn set_activation(
+        conn: &mut DbConnection,
+        kid: &str,
+        activates_at: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(signing_keys::table.find(kid))
+            .set(signing_keys::activates_at.eq(activates_at))
+            .execute(conn)?;
+        super::found(updated)
+    }
+
     pub fn count_for_alg(conn: &mut DbConnection, alg: &str) -> Result<i64, StorageError> {
         Ok(signing_keys::table
             .filter(signing_keys::alg.eq(alg))
