@@ -43,6 +43,12 @@ impl RelyingParty {
     pub async fn register(app: &TestApp, mut metadata: serde_json::Value) -> RelyingParty {
         metadata["redirect_uris"] = serde_json::json!([REDIRECT_URI]);
         let registered = app.register_client(metadata).await;
+        RelyingParty::discover(app, registered).await
+    }
+
+    /// A relying party for a client registered elsewhere (through the admin
+    /// console, say) with [`REDIRECT_URI`]; discovers the server.
+    pub async fn discover(app: &TestApp, registered: RegisteredClient) -> RelyingParty {
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .build()

@@ -131,7 +131,7 @@ impl Chrome {
     pub fn render(&self, status: StatusCode, page: &impl Template) -> HttpResponse {
         let mut response = pages::render(status, page);
         if let Some(cookie) = &self.cookie {
-            let _ = response.add_cookie(&cookie);
+            let _ = response.add_cookie(cookie);
         }
         response
     }

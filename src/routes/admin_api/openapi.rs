@@ -13,8 +13,11 @@ use serde_json::{Map, Value, json};
 use super::{AdminScope, BASE, ENDPOINTS, Endpoint};
 use crate::startup::AppState;
 
-/// Query parameters by operation id: name, type and description.
-const QUERY_PARAMETERS: &[(&str, &[(&str, &str, &str)])] = &[
+/// A query parameter: name, JSON type and description.
+type QueryParameter = (&'static str, &'static str, &'static str);
+
+/// Query parameters by operation id.
+const QUERY_PARAMETERS: &[(&str, &[QueryParameter])] = &[
     (
         "list_clients",
         &[("q", "string", "Text the client id or name contains")],

@@ -1,0 +1,172 @@
+//! The admin console in headless Chromium: an admin signs in, registers a
+//! confidential client, copies its secret from the page; a relying party
+//! built with the `openidconnect` crate completes the code flow with it for
+//! a person; the admin ends that person's session from the console, and the
+//! person's next `prompt=none` request gets `login_required`. Screenshots
+//! go to `test-output/admin_browser/`.
+
+use fantoccini::{Client, Locator};
+use openidconnect::{OAuth2TokenResponse, TokenResponse};
+use porteiro::clients::{ClientSecrets, Clients};
+use porteiro::secret::ServerSecret;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::browser::{Browser, Landing, query_param};
+use crate::chromium::{self, Chromedriver, PHONE, open_login, resize_viewport, wait_for};
+use crate::helpers::{TEST_PASSWORD, TEST_SECRET, TestApp, spawn_app};
+use crate::oauth_client::userinfo;
+use crate::relying_party::{REDIRECT_URI, RelyingParty};
+
+const OUTPUT: &str = "admin_browser";
+
+#[tokio::test]
+async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session() {
+    // Arrange
+    let driver = Chromedriver::start(OUTPUT).await;
+    let (app, _db) = spawn_app().await;
+    let person = app.create_user("Alice").await;
+    let admin = driver.session().await;
+    let password = app
+        .first_admin_password
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
+
+    // Act 1: the admin signs in on the way to the console.
+    let login = open_login(&admin, &format!("{}/admin", app.address)).await;
+    chromium::screenshot(&admin, OUTPUT, "sign-in.png").await;
+    login.sign_in("admin", &password).await;
+    wait_for(&admin, "nav.admin-nav").await;
+    chromium::screenshot(&admin, OUTPUT, "overview.png").await;
+
+    // Act 2: registers a confidential client and copies what the page shows.
+    let (client_id, secret) = register_client(&admin, &app).await;
+
+    // Act 3: a relying party uses it for the person's code flow.
+    let registered = registered(&app, &client_id, &secret).await;
+    let rp = RelyingParty::discover(&app, registered).await;
+    let attempt = rp.start(&["openid", "profile"]);
+    let browser = Browser::new(&app.address);
+    let callback = browser
+        .authorize(&attempt.url, "alice", TEST_PASSWORD)
+        .await;
+    let code = query_param(&callback, "code").expect("a code");
+    let tokens = rp
+        .exchange(&code, attempt.verifier)
+        .await
+        .expect("the code is redeemed");
+    let claims = tokens
+        .id_token()
+        .expect("an ID token")
+        .claims(&rp.client.id_token_verifier(), &attempt.nonce)
+        .expect("the ID token verifies");
+    assert_eq!(claims.subject().as_str(), person.id);
+    let access = tokens.access_token().secret().clone();
+    assert_eq!(userinfo(&app, &access).await.status(), 200);
+
+    // Act 4: the admin ends the person's session from the console.
+    end_session_of(&admin, &app, &person.id).await;
+
+    // Assert: the person's next silent request needs a sign-in, and the
+    // tokens of the ended session are revoked.
+    let silent = rp.start(&["openid"]);
+    let landing = browser.open(&format!("{}&prompt=none", silent.url)).await;
+    let Landing::Redirect(url) = landing else {
+        panic!("prompt=none did not go back to the client")
+    };
+    assert!(url.as_str().starts_with(REDIRECT_URI));
+    assert_eq!(
+        query_param(&url, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(userinfo(&app, &access).await.status(), 401);
+
+    look_at_the_console_on_a_phone(&admin, &app).await;
+    admin.close().await.expect("the browser session ends");
+}
+
+/// Fills the registration form as a person would and reads the result.
+async fn register_client(admin: &Client, app: &TestApp) -> (String, String) {
+    admin
+        .goto(&format!("{}/admin/clients/new", app.address))
+        .await
+        .unwrap();
+    let name = wait_for(admin, "input[name=client_name]").await;
+    name.send_keys("Console RP").await.unwrap();
+    let uris = wait_for(admin, "textarea[name=redirect_uris]").await;
+    uris.send_keys(REDIRECT_URI).await.unwrap();
+    chromium::screenshot(admin, OUTPUT, "register-form.png").await;
+    wait_for(admin, "form button.button-primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    let id = wait_for(admin, "#client-id").await.text().await.unwrap();
+    let secret = wait_for(admin, "#client-secret")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let issuer = wait_for(admin, "#issuer").await.text().await.unwrap();
+    chromium::screenshot(admin, OUTPUT, "registered.png").await;
+    assert_eq!(issuer, app.address);
+    assert!(secret.len() >= 40, "a secret of 256 bits");
+    (id, secret)
+}
+
+/// The client as stored, with the secret the admin copied.
+async fn registered(app: &TestApp, id: &str, secret: &str) -> porteiro::clients::RegisteredClient {
+    let hasher = ClientSecrets::new(&ServerSecret::new(SecretString::from(
+        TEST_SECRET.to_owned(),
+    )));
+    let mut client = Clients::new(app.db.clone(), hasher, app.clock.clone())
+        .find(id)
+        .await
+        .unwrap();
+    assert_eq!(client.token_endpoint_auth_method, "client_secret_basic");
+    client.client_secret = Some(secret.to_owned());
+    client
+}
+
+async fn end_session_of(admin: &Client, app: &TestApp, user_id: &str) {
+    admin
+        .goto(&format!("{}/admin/sessions?user={user_id}", app.address))
+        .await
+        .unwrap();
+    wait_for(admin, "button[name=session]").await;
+    chromium::screenshot(admin, OUTPUT, "sessions.png").await;
+    admin
+        .find(Locator::Css("button[name=session]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(admin, "#ended").await;
+    let heading = wait_for(admin, "main h1").await.text().await.unwrap();
+    chromium::screenshot(admin, OUTPUT, "session-ended.png").await;
+    assert_eq!(heading, "Sessions ended");
+}
+
+/// The client list on a phone-sized screen must not scroll sideways: its
+/// table scrolls inside the card instead.
+async fn look_at_the_console_on_a_phone(admin: &Client, app: &TestApp) {
+    resize_viewport(admin, PHONE).await;
+    for (path, name) in [
+        ("/admin/clients/new", "phone-form.png"),
+        ("/admin/keys", "phone-keys.png"),
+    ] {
+        admin.goto(&format!("{}{path}", app.address)).await.unwrap();
+        wait_for(admin, "nav.admin-nav").await;
+        let overflow = "return document.documentElement.scrollWidth - window.innerWidth";
+        // Negative when a vertical scroll bar takes part of the width.
+        let overflow = admin.execute(overflow, vec![]).await.unwrap();
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} is wider than a phone"
+        );
+        chromium::screenshot(admin, OUTPUT, name).await;
+    }
+}
