@@ -1,8 +1,9 @@
 //! The audit log: who did what, when and from where. Every admin change
 //! (console, admin API, CLI) and every security event goes through
 //! [`record`], which writes a row to `audit_events` and a line to the
-//! `audit` tracing target. The row may hold the client address; the log line
-//! never does (see docs/LOGGING.md).
+//! `audit` tracing target. The row may hold usernames and the client
+//! address; the log line holds neither, only the action and the row's id
+//! (see docs/LOGGING.md).
 //!
 //! Reading the log is `storage::models::audit_event::AuditEvent::search`.
 
@@ -154,16 +155,12 @@ pub async fn record(
     target: Option<&str>,
     detail: Value,
 ) {
-    tracing::info!(
-        target: "audit",
-        actor = %actor.name,
-        action = action.as_str(),
-        target = target.unwrap_or_default(),
-        "{}",
-        action.as_str()
-    );
+    let id = uuid::Uuid::new_v4().to_string();
+    // Actors and targets can be usernames, which the log never holds; the
+    // row's id leads from the line to them.
+    tracing::info!(target: "audit", audit_event_id = %id, "{}", action.as_str());
     let event = AuditEvent {
-        id: uuid::Uuid::new_v4().to_string(),
+        id,
         at: now,
         actor: actor.name.clone(),
         action: action.as_str().to_owned(),

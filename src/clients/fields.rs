@@ -25,6 +25,9 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Required,
+    /// A control character, which no name or URI has (and PostgreSQL cannot
+    /// store NUL).
+    ControlCharacter,
     TooLong {
         max: usize,
     },
@@ -58,6 +61,7 @@ impl Problem {
     pub fn message_key(&self) -> &'static str {
         match self {
             Problem::Required => "admin.field.required",
+            Problem::ControlCharacter => "admin.field.control_character",
             Problem::TooLong { .. } => "admin.field.too_long",
             Problem::Uri { problem, .. } => match problem {
                 UriProblem::NotAbsolute => "admin.field.uri_not_absolute",
@@ -77,7 +81,7 @@ impl Problem {
     /// The values for the text's placeholders.
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
-            Problem::Required => vec![],
+            Problem::Required | Problem::ControlCharacter => vec![],
             Problem::TooLong { max } => vec![("max", max.to_string())],
             Problem::Uri { uri, .. } | Problem::NotWeb { uri } => vec![("uri", uri.clone())],
             Problem::UnknownGrant { name } | Problem::UnknownAlg { name } => {
@@ -96,6 +100,7 @@ impl std::fmt::Display for FieldError {
         let field = self.field;
         match &self.problem {
             Problem::Required => write!(f, "{field} cannot be empty"),
+            Problem::ControlCharacter => write!(f, "{field} contains a control character"),
             Problem::TooLong { max } => write!(f, "{field} has at most {max} characters"),
             Problem::Uri { uri, problem } => match problem {
                 UriProblem::NotAbsolute => write!(f, "{field}: `{uri}` is not an absolute URI"),
@@ -131,6 +136,15 @@ pub fn check(metadata: &ClientMetadata) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut fail = |field, problem| errors.push(FieldError { field, problem });
 
+    for (field, text) in texts(metadata) {
+        if text.chars().any(char::is_control) {
+            fail(field, Problem::ControlCharacter);
+        }
+    }
+    if !errors.is_empty() {
+        return errors;
+    }
+    let mut fail = |field, problem| errors.push(FieldError { field, problem });
     match metadata.client_name.as_deref().map(str::trim) {
         Some("") => fail("client_name", Problem::Required),
         Some(name) if name.chars().count() > MAX_NAME_CHARS => fail(
@@ -174,6 +188,46 @@ pub fn check(metadata: &ClientMetadata) -> Vec<FieldError> {
     check_algs(metadata, &mut fail);
     check_lifetimes(metadata, &mut fail);
     errors
+}
+
+/// Every text member, to look for control characters before anything else.
+fn texts(metadata: &ClientMetadata) -> Vec<(&'static str, &str)> {
+    let mut texts = Vec::new();
+    let single = [
+        ("client_id", &metadata.client_id),
+        ("client_name", &metadata.client_name),
+        (
+            "token_endpoint_auth_method",
+            &metadata.token_endpoint_auth_method,
+        ),
+        ("scope", &metadata.scope),
+        (
+            "id_token_signed_response_alg",
+            &metadata.id_token_signed_response_alg,
+        ),
+        (
+            "access_token_signed_response_alg",
+            &metadata.access_token_signed_response_alg,
+        ),
+        ("backchannel_logout_uri", &metadata.backchannel_logout_uri),
+        ("frontchannel_logout_uri", &metadata.frontchannel_logout_uri),
+    ];
+    for (field, value) in single {
+        texts.extend(value.as_deref().map(|v| (field, v)));
+    }
+    let lists = [
+        ("redirect_uris", Some(&metadata.redirect_uris)),
+        (
+            "post_logout_redirect_uris",
+            Some(&metadata.post_logout_redirect_uris),
+        ),
+        ("grant_types", metadata.grant_types.as_ref()),
+        ("response_types", metadata.response_types.as_ref()),
+    ];
+    for (field, values) in lists {
+        texts.extend(values.into_iter().flatten().map(|v| (field, v.as_str())));
+    }
+    texts
 }
 
 fn uri_problem(raw: &str, web_only: bool) -> Option<Problem> {

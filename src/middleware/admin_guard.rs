@@ -81,6 +81,17 @@ pub async fn require_admin_token(
 }
 
 async fn console_user(req: &HttpRequest, state: &AppState) -> Result<AdminUser, HttpResponse> {
+    if has_nul(req) {
+        let t = pages::catalog_for(req, None);
+        let id = pages::request_id(req);
+        let message = t.text("admin.error.form");
+        return Err(pages::error_page(
+            StatusCode::BAD_REQUEST,
+            t,
+            message,
+            id.as_deref(),
+        ));
+    }
     let session = match signed_in(req, state).await {
         Ok(Some(session)) => session,
         Ok(None) => return Err(to_sign_in(req)),
@@ -123,6 +134,11 @@ fn to_sign_in(req: &HttpRequest) -> HttpResponse {
 }
 
 async fn api_caller(req: &HttpRequest, state: &AppState) -> Result<ApiCaller, ApiError> {
+    if has_nul(req) {
+        return Err(ApiError::InvalidRequest(
+            "the path or query contains NUL".to_owned(),
+        ));
+    }
     let token = bearer_token(req)?;
     let keys = state.keys.current();
     let claims = access_token::validate(
@@ -188,6 +204,14 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
             "the Authorization header must carry a Bearer token".to_owned(),
         )),
     }
+}
+
+/// No id, name or search text has NUL, and PostgreSQL cannot even compare
+/// with one, so such a request is refused before it reaches a query.
+fn has_nul(req: &HttpRequest) -> bool {
+    let uri = req.uri();
+    let parts = [Some(uri.path()), uri.query()];
+    parts.into_iter().flatten().any(|part| part.contains("%00"))
 }
 
 fn is_admin(user: &User) -> bool {

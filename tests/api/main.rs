@@ -11,6 +11,7 @@ mod admin_access;
 mod admin_audit;
 mod admin_browser;
 mod admin_clients;
+mod admin_input;
 mod admin_openapi;
 mod admin_operations;
 mod admin_support;

@@ -115,6 +115,13 @@ impl FromRequest for AdminForm {
             }
             let fields: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(&body).map_err(|_| malformed())?;
+            // No field of the console holds NUL, which PostgreSQL cannot store.
+            if fields
+                .iter()
+                .any(|(n, v)| n.contains('\0') || v.contains('\0'))
+            {
+                return Err(malformed());
+            }
             let form = AdminForm { fields };
 
             let Some(state) = req.app_data::<web::Data<AppState>>() else {

@@ -421,3 +421,25 @@ pub async fn pending_request(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ReturnTo;
+
+    #[test]
+    fn only_the_account_page_and_the_console_are_returned_to() {
+        for path in ["/admin", "/admin/clients/new", "/account"] {
+            assert_eq!(ReturnTo::parse(Some(path)).as_str(), path);
+        }
+        for path in [
+            "//evil.example",
+            "https://evil.example/admin",
+            "/admin//x",
+            "/admins",
+            "/admin/a?b",
+        ] {
+            assert_eq!(ReturnTo::parse(Some(path)).as_str(), "/account", "{path}");
+        }
+        assert_eq!(ReturnTo::parse(None).as_str(), "/account");
+    }
+}
