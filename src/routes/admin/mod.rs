@@ -6,6 +6,7 @@
 //! admin API.
 
 mod audit;
+mod client_form;
 mod clients;
 mod form;
 mod home;
