@@ -243,3 +243,48 @@ async fn a_disabled_admin_loses_the_console() {
     // Assert: a disabled account has no live session, so it must sign in.
     assert!(page.is_login());
 }
+
+#[tokio::test]
+async fn console_pages_send_the_page_headers_load_nothing_foreign_and_speak_portuguese() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let browser = console_as_first_admin(&app).await;
+
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.method == "GET" && !r.path.contains('{'))
+    {
+        // Act
+        let url = format!("{}/admin{}", app.address, route.path);
+        let response = browser
+            .http
+            .get(&url)
+            .header("Accept-Language", "pt-BR,pt;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let cache = response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = response.text().await.unwrap();
+
+        // Assert
+        assert_eq!(csp, "default-src 'self'; frame-ancestors 'none'", "{url}");
+        assert_eq!(cache, "no-store");
+        assert!(html.contains("<html lang=\"pt-BR\">"), "{url}");
+        assert!(html.contains("Registro de auditoria"), "{url}");
+        assert!(
+            !html.contains("<script") && !html.contains(" style="),
+            "{url}"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{url}: {html}"
+        );
+    }
+}
