@@ -264,3 +264,12 @@ async fn security_events_are_in_the_audit_log() {
     assert!(log.iter().any(|(_, a, _)| a == "code.reused"), "{log:?}");
     assert!(has("token.revoked", client.id()), "{log:?}");
 }
+
+#[tokio::test]
+async fn the_first_admin_is_in_the_audit_log_as_made_by_porteiro() {
+    // Arrange and act: a fresh database.
+    let (app, _db) = spawn_app().await;
+
+    // Assert
+    assert!(audited(&app, "system", "user.created", "admin").await);
+}
