@@ -273,3 +273,45 @@ async fn the_first_admin_is_in_the_audit_log_as_made_by_porteiro() {
     // Assert
     assert!(audited(&app, "system", "user.created", "admin").await);
 }
+
+#[tokio::test]
+async fn command_line_changes_are_in_the_audit_log_as_made_by_the_cli() {
+    // Arrange
+    let (app, db) = spawn_app().await;
+    let env = db.env();
+
+    // Act
+    let created = crate::helpers::run_porteiro(
+        db.dir.path(),
+        &env,
+        &["user", "create", "ivy", "--password-stdin"],
+        Some("a long cli password\n"),
+    );
+    let registered = crate::helpers::run_porteiro(
+        db.dir.path(),
+        &env,
+        &[
+            "client",
+            "create",
+            "--id",
+            "cli-app",
+            "--redirect-uri",
+            "https://rp.example/cb",
+        ],
+        None,
+    );
+
+    // Assert
+    assert!(
+        created.status.success(),
+        "{}",
+        crate::helpers::stderr(&created)
+    );
+    assert!(
+        registered.status.success(),
+        "{}",
+        crate::helpers::stderr(&registered)
+    );
+    assert!(audited(&app, "cli", "user.created", "ivy").await);
+    assert!(audited(&app, "cli", "client.created", "cli-app").await);
+}
