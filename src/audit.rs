@@ -7,6 +7,8 @@
 //!
 //! Reading the log is `storage::models::audit_event::AuditEvent::search`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde_json::Value;
 
 use crate::storage::Db;
@@ -155,7 +157,7 @@ pub async fn record(
     target: Option<&str>,
     detail: Value,
 ) {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = event_id(now);
     // Actors and targets can be usernames, which the log never holds; the
     // row's id leads from the line to them.
     tracing::info!(target: "audit", audit_event_id = %id, "{}", action.as_str());
@@ -173,6 +175,18 @@ pub async fn record(
     }
 }
 
+/// Events written by this instance so far, to order those of one second.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// An id that sorts as the events happened: the time, then the order of
+/// writing within this instance, then randomness so instances never clash.
+/// The log is read newest first by `at` and then this id.
+fn event_id(now: i64) -> String {
+    let seq = WRITTEN.fetch_add(1, Ordering::Relaxed);
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{:011}-{seq:012}-{}", now.max(0), &random[..12])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +197,14 @@ mod tests {
             assert_eq!(Action::parse(action.as_str()), Some(*action));
         }
         assert_eq!(Action::parse("nothing.happened"), None);
+    }
+
+    #[test]
+    fn event_ids_sort_as_the_events_were_written() {
+        let first = event_id(1_700_000_000);
+        let second = event_id(1_700_000_000);
+        let later = event_id(1_700_000_001);
+        assert!(first < second && second < later, "{first} {second} {later}");
     }
 
     #[test]

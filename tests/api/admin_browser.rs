@@ -82,6 +82,12 @@ async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session()
     );
     assert_eq!(userinfo(&app, &access).await.status(), 401);
 
+    admin
+        .goto(&format!("{}/admin/audit", app.address))
+        .await
+        .unwrap();
+    wait_for(&admin, "tr.audit-event").await;
+    chromium::screenshot(&admin, OUTPUT, "audit.png").await;
     look_at_the_console_on_a_phone(&admin, &app).await;
     admin.close().await.expect("the browser session ends");
 }
@@ -95,13 +101,20 @@ async fn register_client(admin: &Client, app: &TestApp) -> (String, String) {
     let name = wait_for(admin, "input[name=client_name]").await;
     name.send_keys("Console RP").await.unwrap();
     let uris = wait_for(admin, "textarea[name=redirect_uris]").await;
-    uris.send_keys(REDIRECT_URI).await.unwrap();
-    chromium::screenshot(admin, OUTPUT, "register-form.png").await;
-    wait_for(admin, "form button.button-primary")
-        .await
-        .click()
+    uris.send_keys("https://rp.example/cb#fragment")
         .await
         .unwrap();
+    chromium::screenshot(admin, OUTPUT, "register-form.png").await;
+    submit(admin).await;
+
+    // The refused URI is marked beside its field; the admin corrects it.
+    let error = wait_for(admin, "#redirect_uris-error").await;
+    assert!(error.text().await.unwrap().contains("fragment"));
+    chromium::screenshot(admin, OUTPUT, "register-refused.png").await;
+    let uris = wait_for(admin, "textarea[name=redirect_uris]").await;
+    uris.clear().await.unwrap();
+    uris.send_keys(REDIRECT_URI).await.unwrap();
+    submit(admin).await;
 
     let id = wait_for(admin, "#client-id").await.text().await.unwrap();
     let secret = wait_for(admin, "#client-secret")
@@ -114,6 +127,11 @@ async fn register_client(admin: &Client, app: &TestApp) -> (String, String) {
     assert_eq!(issuer, app.address);
     assert!(secret.len() >= 40, "a secret of 256 bits");
     (id, secret)
+}
+
+async fn submit(admin: &Client) {
+    let button = wait_for(admin, "form button.button-primary").await;
+    button.click().await.unwrap();
 }
 
 /// The client as stored, with the secret the admin copied.

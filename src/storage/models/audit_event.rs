@@ -10,6 +10,8 @@ use crate::storage::{DbConnection, StorageError};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
+    /// Sorts as the events happened, within one second too (see
+    /// `crate::audit`).
     pub id: String,
     /// Unix seconds.
     pub at: i64,
