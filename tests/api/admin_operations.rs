@@ -285,3 +285,92 @@ async fn keys_are_listed_rotated_and_retired_through_the_api() {
     assert_eq!(bad_alg, 400);
     assert!(jwks.contains(&old) && jwks.contains(&new));
 }
+
+#[tokio::test]
+async fn the_console_lists_users_in_pages_and_finds_them_by_search() {
+    // Arrange: more users than a page holds.
+    let (app, _db) = spawn_app().await;
+    for n in 0..52 {
+        app.create_user(&format!("user{n:02}")).await;
+    }
+    let browser = console_as_first_admin(&app).await;
+
+    // Act
+    let first = open(&browser, &app, "/admin/users").await;
+    let second = open(&browser, &app, "/admin/users?q=&page=2").await;
+    let found = open(&browser, &app, "/admin/users?q=USER07").await;
+
+    // Assert: 53 users with the first admin, 50 a page.
+    assert!(first.html.contains("Page 1 of 2 (53)"), "{}", first.html);
+    assert!(first.html.contains("rel=\"next\""));
+    assert!(!first.html.contains("user51"));
+    assert!(second.html.contains("user51") && second.html.contains("rel=\"prev\""));
+    assert_eq!(found.html.matches("<td><a href=\"/admin/users/").count(), 1);
+    assert!(found.html.contains("user07@example.test"));
+}
+
+#[tokio::test]
+async fn the_console_ends_all_of_a_users_sessions_and_retires_a_key() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let ida = app.create_user("ida").await;
+    let people: Vec<Browser> = (0..2).map(|_| Browser::new(&app.address)).collect();
+    for person in &people {
+        let login = person.open(&format!("{}/login", app.address)).await.page();
+        person.sign_in(&login, "ida", TEST_PASSWORD).await;
+    }
+    let browser = console_as_first_admin(&app).await;
+
+    // Act
+    let list = open(&browser, &app, &format!("/admin/sessions?user={}", ida.id)).await;
+    let ended = post(
+        &browser,
+        &app,
+        &list,
+        "/admin/sessions/end",
+        &[("user", &ida.id)],
+    )
+    .await;
+    let keys = open(&browser, &app, "/admin/keys").await;
+    post(
+        &browser,
+        &app,
+        &keys,
+        "/admin/keys/rotate",
+        &[("alg", "EdDSA")],
+    )
+    .await;
+    let keys = open(&browser, &app, "/admin/keys").await;
+    let row = keys
+        .html
+        .split("<tr>")
+        .find(|row| row.contains("<td>EdDSA</td>") && row.contains("<td>active</td>"))
+        .unwrap();
+    let old = row.split("<td><code>").nth(1).unwrap();
+    let old = old[..old.find('<').unwrap()].to_owned();
+    let retired = post(
+        &browser,
+        &app,
+        &keys,
+        &format!("/admin/keys/{old}/retire"),
+        &[],
+    )
+    .await;
+
+    // Assert
+    assert_eq!(list.html.matches("name=\"session\"").count(), 2);
+    assert!(ended.html.contains("Sessions ended"));
+    for person in &people {
+        let account = person
+            .open(&format!("{}/account", app.address))
+            .await
+            .page();
+        assert!(account.is_login(), "the session still works");
+    }
+    assert!(keys.html.contains("next"));
+    assert!(
+        retired.html.contains("The key no longer signs"),
+        "{}",
+        retired.html
+    );
+}
