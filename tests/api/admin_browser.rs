@@ -1,9 +1,10 @@
 //! The admin console in headless Chromium: an admin signs in, registers a
 //! confidential client, copies its secret from the page; a relying party
 //! built with the `openidconnect` crate completes the code flow with it for
-//! a person; the admin ends that person's session from the console, and the
-//! person's next `prompt=none` request gets `login_required`. Screenshots
-//! go to `test-output/admin_browser/`.
+//! a person in a second Chromium; the admin ends that person's session from
+//! the console, and the person's next `prompt=none` request gets
+//! `login_required`. Screenshots go to `test-output/admin_browser/` (and the
+//! person's to `test-output/admin_browser_person/`).
 
 use fantoccini::{Client, Locator};
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
@@ -11,21 +12,27 @@ use porteiro::clients::{ClientSecrets, Clients};
 use porteiro::secret::ServerSecret;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::browser::{Browser, Landing, query_param};
+use crate::browser::query_param;
+use crate::browser_flow::Callback;
 use crate::chromium::{self, Chromedriver, PHONE, open_login, resize_viewport, wait_for};
 use crate::helpers::{TEST_PASSWORD, TEST_SECRET, TestApp, spawn_app};
 use crate::oauth_client::userinfo;
-use crate::relying_party::{REDIRECT_URI, RelyingParty};
+use crate::relying_party::RelyingParty;
 
 const OUTPUT: &str = "admin_browser";
+/// The person's browser keeps its chromedriver log and screenshots apart.
+const PERSON_OUTPUT: &str = "admin_browser_person";
 
 #[tokio::test]
 async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session() {
     // Arrange
     let driver = Chromedriver::start(OUTPUT).await;
+    let person_driver = Chromedriver::start(PERSON_OUTPUT).await;
     let (app, _db) = spawn_app().await;
-    let person = app.create_user("Alice").await;
+    let alice = app.create_user("Alice").await;
+    let mut callback = Callback::listen().await;
     let admin = driver.session().await;
+    let person = person_driver.session().await;
     let password = app
         .first_admin_password
         .as_ref()
@@ -41,17 +48,20 @@ async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session()
     chromium::screenshot(&admin, OUTPUT, "overview.png").await;
 
     // Act 2: registers a confidential client and copies what the page shows.
-    let (client_id, secret) = register_client(&admin, &app).await;
+    let (client_id, secret) = register_client(&admin, &app, &callback.redirect_uri).await;
 
-    // Act 3: a relying party uses it for the person's code flow.
+    // Act 3: a relying party uses it for the person's code flow, in a
+    // Chromium of the person's own.
     let registered = registered(&app, &client_id, &secret).await;
-    let rp = RelyingParty::discover(&app, registered).await;
+    let rp = RelyingParty::discover_with(&app, registered, &callback.redirect_uri).await;
     let attempt = rp.start(&["openid", "profile"]);
-    let browser = Browser::new(&app.address);
-    let callback = browser
-        .authorize(&attempt.url, "alice", TEST_PASSWORD)
-        .await;
-    let code = query_param(&callback, "code").expect("a code");
+    let login = open_login(&person, &attempt.url).await;
+    login.sign_in("alice", TEST_PASSWORD).await;
+    let allow = wait_for(&person, "button[name=decision][value=allow]").await;
+    chromium::screenshot(&person, PERSON_OUTPUT, "consent.png").await;
+    allow.click().await.expect("the allow button clicks");
+    let redirect = callback.next().await;
+    let code = query_param(&redirect, "code").expect("a code");
     let tokens = rp
         .exchange(&code, attempt.verifier)
         .await
@@ -61,26 +71,31 @@ async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session()
         .expect("an ID token")
         .claims(&rp.client.id_token_verifier(), &attempt.nonce)
         .expect("the ID token verifies");
-    assert_eq!(claims.subject().as_str(), person.id);
+    assert_eq!(claims.subject().as_str(), alice.id);
     let access = tokens.access_token().secret().clone();
     assert_eq!(userinfo(&app, &access).await.status(), 200);
 
     // Act 4: the admin ends the person's session from the console.
-    end_session_of(&admin, &app, &person.id).await;
+    end_session_of(&admin, &app, &alice.id).await;
 
     // Assert: the person's next silent request needs a sign-in, and the
     // tokens of the ended session are revoked.
     let silent = rp.start(&["openid"]);
-    let landing = browser.open(&format!("{}&prompt=none", silent.url)).await;
-    let Landing::Redirect(url) = landing else {
-        panic!("prompt=none did not go back to the client")
-    };
-    assert!(url.as_str().starts_with(REDIRECT_URI));
+    person
+        .goto(&format!("{}&prompt=none", silent.url))
+        .await
+        .expect("the silent request opens");
+    let answer = callback.next().await;
     assert_eq!(
-        query_param(&url, "error").as_deref(),
+        query_param(&answer, "error").as_deref(),
         Some("login_required")
     );
+    assert_eq!(
+        query_param(&answer, "state"),
+        Some(silent.state.secret().clone())
+    );
     assert_eq!(userinfo(&app, &access).await.status(), 401);
+    person.close().await.expect("the person's browser ends");
 
     admin
         .goto(&format!("{}/admin/audit", app.address))
@@ -93,7 +108,7 @@ async fn an_admin_registers_a_client_in_the_console_and_ends_a_persons_session()
 }
 
 /// Fills the registration form as a person would and reads the result.
-async fn register_client(admin: &Client, app: &TestApp) -> (String, String) {
+async fn register_client(admin: &Client, app: &TestApp, redirect_uri: &str) -> (String, String) {
     admin
         .goto(&format!("{}/admin/clients/new", app.address))
         .await
@@ -113,7 +128,7 @@ async fn register_client(admin: &Client, app: &TestApp) -> (String, String) {
     chromium::screenshot(admin, OUTPUT, "register-refused.png").await;
     let uris = wait_for(admin, "textarea[name=redirect_uris]").await;
     uris.clear().await.unwrap();
-    uris.send_keys(REDIRECT_URI).await.unwrap();
+    uris.send_keys(redirect_uri).await.unwrap();
     submit(admin).await;
 
     let id = wait_for(admin, "#client-id").await.text().await.unwrap();
