@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 
+use crate::audit::{self, Action, Actor};
 use crate::keys::{self, KeyError, Sealer};
 use crate::storage::{Db, StorageError, migrate};
 use crate::users::UserError;
@@ -70,6 +71,9 @@ pub async fn prepare_database(
     }
     if seeded.first_admin_password.is_some() {
         tracing::info!(target: "audit", "created the first admin user");
+        let (actor, action) = (Actor::system(), Action::UserCreated);
+        let detail = serde_json::json!({ "roles": ["admin"], "first_admin": true });
+        audit::record(db, now, &actor, action, Some("admin"), detail).await;
     }
     Ok(seeded)
 }

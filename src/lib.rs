@@ -1,5 +1,7 @@
 //! Porteiro: an OpenID Connect provider and single sign-on server.
 
+pub mod admin;
+pub mod audit;
 pub mod bootstrap;
 pub mod cli;
 pub mod clients;

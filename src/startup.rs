@@ -34,7 +34,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub passwords: PasswordHasher,
     pub client_secrets: ClientSecrets,
-    pub client_cache: ClientCache,
+    pub client_cache: Arc<ClientCache>,
     pub csrf: CsrfKey,
     pub deny_list: Arc<DenyList>,
     pub upstreams: Arc<Upstreams>,
@@ -104,10 +104,10 @@ impl Application {
         let state = web::Data::new(AppState {
             passwords: PasswordHasher::new(settings.hash_concurrency()),
             client_secrets: ClientSecrets::new(&secret),
-            client_cache: ClientCache::new(
+            client_cache: Arc::new(ClientCache::new(
                 db.clone(),
                 Duration::from_millis(settings.tokens.client_cache_ms),
-            ),
+            )),
             csrf: CsrfKey::new(&secret),
             deny_list,
             upstreams: Arc::new(upstreams),
@@ -204,10 +204,12 @@ fn serve(
 
 /// Every endpoint.
 fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::middleware::admin_guard;
     use crate::oidc::discovery::{
         AUTHORIZE_PATH, END_SESSION_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH,
         TOKEN_PATH, USERINFO_PATH,
     };
+    use routes::admin_api;
     use routes::oidc::{
         authorization_response, authorize, discovery, introspect, jwks, revoke, token, userinfo,
     };
@@ -262,6 +264,21 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource(routes::assets::STYLESHEET_PATH).get(routes::assets::show_stylesheet),
+        )
+        // The admin console: every page behind the admin guard.
+        .service(
+            web::scope("/admin")
+                .wrap(from_fn(admin_guard::require_admin))
+                .configure(routes::admin::routes),
+        )
+        // The admin API: a token is checked by the guard, each endpoint's
+        // scope by its handler's `ApiCaller` (see `admin_api::ENDPOINTS`).
+        .service(web::resource(admin_api::OPENAPI_PATH).get(admin_api::openapi::show_openapi))
+        .service(
+            web::scope(admin_api::BASE)
+                .wrap(from_fn(admin_guard::require_admin_token))
+                .configure(admin_api::routes)
+                .default_service(web::to(admin_api::not_found)),
         )
         .service(
             web::resource(authorization_response::FORM_POST_SCRIPT_PATH)

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{CliError, prepared_db, print_table};
+use crate::audit::Actor;
 use crate::clients::{ClientError, ClientMetadata, ClientSecrets, Clients, RegisteredClient};
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -68,7 +69,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let secret = ServerSecret::new(settings.resolve_server_secret()?.secret);
     let db = prepared_db(settings).await?;
-    let clients = Clients::new(db, ClientSecrets::new(&secret), clock);
+    let clients = Clients::new(db, ClientSecrets::new(&secret), clock).acting_as(Actor::cli());
 
     match command {
         ClientCommand::Create(args) => create(&clients, args).await,
@@ -157,9 +158,10 @@ fn print_json(client: &RegisteredClient) -> Result<(), CliError> {
 
 fn client_error(error: ClientError) -> CliError {
     match error {
-        ClientError::Invalid(_) | ClientError::IdTaken(_) | ClientError::NotFound(_) => {
-            CliError::Usage(error.to_string())
-        }
+        ClientError::Invalid(_)
+        | ClientError::Fields(_)
+        | ClientError::IdTaken(_)
+        | ClientError::NotFound(_) => CliError::Usage(error.to_string()),
         ClientError::Storage(e) => CliError::Failed(anyhow::Error::new(e)),
     }
 }

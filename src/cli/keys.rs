@@ -87,7 +87,10 @@ pub async fn run(
                     .run(move |conn| crate::keys::rotate(conn, &sealer, alg, now, delay, lifetime))
                     .await
                     .map_err(|e| CliError::Failed(e.into()))?;
-                tracing::info!(target: "audit", kid = %kid, alg = %alg, "rotated signing key");
+                let detail = serde_json::json!({ "alg": alg.as_str(), "delay_secs": delay });
+                let action = crate::audit::Action::KeyRotated;
+                let actor = crate::audit::Actor::cli();
+                crate::audit::record(&db, now, &actor, action, Some(&kid), detail).await;
                 println!(
                     "{alg}: new key {kid} published now, signs from {}",
                     format_time(now + delay)

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{CliError, format_time, prepared_db, print_table};
+use crate::audit::Actor;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::domain::{Role, Username};
@@ -51,7 +52,8 @@ pub async fn run(
     clock: SharedClock,
 ) -> Result<(), CliError> {
     let db = prepared_db(settings).await?;
-    let users = Users::new(db, PasswordHasher::new(settings.hash_concurrency()), clock);
+    let users = Users::new(db, PasswordHasher::new(settings.hash_concurrency()), clock)
+        .acting_as(Actor::cli());
 
     match command {
         UserCommand::Create {

@@ -5,13 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{GrantType, InvalidValue, RedirectUri, Scopes};
+use crate::keys::SigningAlg;
 use crate::oidc::tokens::IdTokenAlg;
 use crate::storage::models::client::Client;
 
 /// The longest a client's access or ID tokens may live. Keys stay published
 /// this long after they retire, so the bound keeps rotation timely.
 pub const MAX_SIGNED_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
-const MAX_REFRESH_TOKEN_LIFETIME_SECS: i64 = 365 * 24 * 3600;
+pub const MAX_REFRESH_TOKEN_LIFETIME_SECS: i64 = 365 * 24 * 3600;
 
 /// Scopes a client may ask for when its registration names none.
 pub const DEFAULT_SCOPES: &str = "openid profile email";
@@ -19,7 +20,8 @@ pub const DEFAULT_SCOPES: &str = "openid profile email";
 /// Registration request: RFC 7591 names, plus `client_id` (chosen instead of
 /// generated), `first_party` (skips consent), `require_pkce`, and token
 /// lifetimes in seconds (`access_token_lifetime_secs`, `id_token_lifetime_secs`,
-/// `refresh_token_lifetime_secs`; absent: the configured defaults).
+/// `refresh_token_lifetime_secs`; absent: the configured defaults), and
+/// `access_token_signed_response_alg` (absent: `tokens.access_token_signing_alg`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ClientMetadata {
     pub client_id: Option<String>,
@@ -42,6 +44,7 @@ pub struct ClientMetadata {
     pub backchannel_logout_session_required: Option<bool>,
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: Option<bool>,
+    pub access_token_signed_response_alg: Option<String>,
 }
 
 /// Per-client token lifetimes; `None` takes the configured default.
@@ -92,6 +95,8 @@ pub struct ValidRegistration {
     pub grant_types: Vec<GrantType>,
     pub scopes: Scopes,
     pub id_token_alg: IdTokenAlg,
+    /// `None` takes the configured algorithm.
+    pub access_token_alg: Option<SigningAlg>,
     pub first_party: bool,
     pub require_pkce: bool,
     pub lifetimes: Lifetimes,
@@ -139,6 +144,7 @@ impl ClientMetadata {
             grant_types,
             scopes: Scopes::parse(self.scope.as_deref().unwrap_or(DEFAULT_SCOPES))?,
             id_token_alg: self.id_token_alg(auth_method)?,
+            access_token_alg: self.access_token_alg()?,
             lifetimes: self.lifetimes()?,
             logout: self.logout_channels()?,
             first_party: self.first_party.unwrap_or(false),
@@ -214,6 +220,18 @@ impl ClientMetadata {
             ));
         }
         Ok(alg)
+    }
+
+    fn access_token_alg(&self) -> Result<Option<SigningAlg>, InvalidValue> {
+        let Some(name) = self.access_token_signed_response_alg.as_deref() else {
+            return Ok(None);
+        };
+        SigningAlg::parse(name).map(Some).map_err(|_| {
+            InvalidValue::new(format!(
+                "access_token_signed_response_alg `{name}` is not supported; use RS256, PS256, \
+                 ES256 or EdDSA"
+            ))
+        })
     }
 
     fn logout_channels(&self) -> Result<LogoutChannels, InvalidValue> {
@@ -323,6 +341,8 @@ pub struct RegisteredClient {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_signed_response_alg: Option<String>,
 }
 
 impl RegisteredClient {
@@ -351,6 +371,7 @@ impl RegisteredClient {
             backchannel_logout_session_required: client.backchannel_logout_session_required,
             frontchannel_logout_uri: client.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: client.frontchannel_logout_session_required,
+            access_token_signed_response_alg: client.access_token_signed_response_alg.clone(),
         }
     }
 }

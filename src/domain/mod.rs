@@ -10,7 +10,7 @@ mod username;
 
 pub use client_id::ClientId;
 pub use grant_type::GrantType;
-pub use redirect_uri::RedirectUri;
+pub use redirect_uri::{RedirectUri, UriProblem};
 pub use role::Role;
 pub use scope::{Scope, Scopes};
 pub use username::Username;

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 pub use algorithm::{SigningAlg, UnsupportedAlg};
 pub use keyset::{KeySet, KeyState, LoadedKey, VerifyError};
-pub use rotation::{ensure_initial_keys, rotate};
+pub use rotation::{ensure_initial_keys, retire, rotate};
 pub use seal::{SealError, Sealer};
 
 use crate::clock::SharedClock;
@@ -37,6 +37,18 @@ pub enum KeyError {
     NoActiveKey(SigningAlg),
     #[error("signing failed")]
     Sign(#[source] josekit::JoseError),
+    #[error("no signing key has id `{0}`")]
+    NotFound(String),
+    #[error("signing key {0} is already retired")]
+    AlreadyRetired(String),
+    #[error("signing key {kid} has no {alg} key to take over; rotate first")]
+    LastKey { kid: String, alg: String },
+}
+
+impl From<diesel::result::Error> for KeyError {
+    fn from(error: diesel::result::Error) -> Self {
+        KeyError::Storage(error.into())
+    }
 }
 
 /// Documents derived from the key set, shared with the discovery handler.
@@ -81,6 +93,11 @@ impl KeyStore {
             clock,
             documents,
         }))
+    }
+
+    /// Seals the private keys of new keys, as rotation makes them.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The key set as of now.

@@ -56,6 +56,45 @@ pub fn rotate(
     Ok(row.kid)
 }
 
+/// Stops `kid` signing now, say after a suspected leak; it stays in the
+/// JWKS `max_token_lifetime_secs` longer for the tokens it signed. Another
+/// key of its algorithm must be there to take over (one that is not itself
+/// retiring), or tokens of that algorithm could not be signed at all; if
+/// that key is still waiting out its rotation delay, it starts signing now.
+/// It has been published since its rotation, so only caches of the JWKS
+/// older than that miss it: the price of retiring early.
+pub fn retire(
+    conn: &mut DbConnection,
+    kid: &str,
+    now: i64,
+    max_token_lifetime_secs: i64,
+) -> Result<SigningKeyRow, KeyError> {
+    conn.transaction(|conn| {
+        let Some(row) = SigningKeyRow::find(conn, kid)? else {
+            return Err(KeyError::NotFound(kid.to_owned()));
+        };
+        if row.retires_at.is_some_and(|at| at <= now) {
+            return Err(KeyError::AlreadyRetired(kid.to_owned()));
+        }
+        let all = SigningKeyRow::all(conn)?;
+        let successor = all.iter().find(|other| {
+            other.kid != row.kid && other.alg == row.alg && other.retires_at.is_none()
+        });
+        let Some(successor) = successor else {
+            return Err(KeyError::LastKey {
+                kid: kid.to_owned(),
+                alg: row.alg.clone(),
+            });
+        };
+
+        if successor.activates_at > now {
+            SigningKeyRow::set_activation(conn, &successor.kid, now)?;
+        }
+        SigningKeyRow::set_retirement(conn, kid, now, now + max_token_lifetime_secs)?;
+        Ok(row)
+    })
+}
+
 fn new_key(
     alg: SigningAlg,
     sealer: &Sealer,

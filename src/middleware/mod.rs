@@ -1,5 +1,6 @@
 //! Request-wide concerns wrapped around every route.
 
+pub mod admin_guard;
 pub mod csrf;
 pub mod request_span;
 

@@ -384,6 +384,7 @@ mod tests {
             backchannel_logout_session_required: false,
             frontchannel_logout_uri: None,
             frontchannel_logout_session_required: false,
+            access_token_signed_response_alg: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -9,12 +9,14 @@ use serde_json::json;
 
 use super::deny_list::DenyList;
 use super::tokens::IdTokenAlg;
+use crate::audit::{self, Action, Actor};
 use crate::keys::{KeySet, KeyStore, SigningAlg};
 use crate::storage::models::client::Client;
 use crate::storage::models::issued_access_token::IssuedAccessToken;
 use crate::storage::models::logout_delivery::LogoutDelivery;
 use crate::storage::models::refresh_token::RefreshTokenRow;
 use crate::storage::models::session::{Session, SessionClient};
+use crate::storage::models::user::User;
 use crate::storage::{Db, DbConnection, StorageError};
 
 /// The event a logout token carries (Back-Channel Logout 1.0 section 2.4).
@@ -67,16 +69,18 @@ pub struct Logout<'a> {
     pub deny_list: &'a DenyList,
     pub issuer: &'a str,
     pub now: i64,
+    /// Who ends the session, for the audit log; `None`: its own user.
+    pub actor: Option<&'a Actor>,
 }
 
 impl Logout<'_> {
     /// Ends `session` and everything issued in it; returns the front-channel
     /// frames to load.
     pub async fn end(&self, session: &Session) -> Result<Vec<FrontChannelFrame>, StorageError> {
-        let (id_hash, now) = (session.id_hash.clone(), self.now);
+        let (id_hash, user_id, now) = (session.id_hash.clone(), session.user_id.clone(), self.now);
         let signed_in = self
             .db
-            .run(move |conn| end_and_revoke(conn, &id_hash, now))
+            .run(move |conn| end_and_revoke(conn, &id_hash, &user_id, now))
             .await?;
 
         for (jti, expires_at) in &signed_in.access_tokens {
@@ -88,7 +92,19 @@ impl Logout<'_> {
                 .await?;
             frames.extend(self.frontchannel_frame(client, sid));
         }
-        tracing::info!(target: "audit", user_id = %session.user_id, clients = signed_in.clients.len(), "session ended");
+        let owner = Actor::user(&signed_in.username, None);
+        let detail = json!({ "clients": signed_in.clients.len() });
+        let target = Some(signed_in.username.as_str());
+        let actor = self.actor.unwrap_or(&owner);
+        audit::record(
+            self.db,
+            self.now,
+            actor,
+            Action::SessionEnded,
+            target,
+            detail,
+        )
+        .await;
         Ok(frames)
     }
 
@@ -168,6 +184,7 @@ impl Logout<'_> {
 
 /// What a session had signed in to, found as it ends.
 struct SignedIn {
+    username: String,
     clients: Vec<(Client, String)>,
     access_tokens: Vec<(String, i64)>,
 }
@@ -175,12 +192,15 @@ struct SignedIn {
 fn end_and_revoke(
     conn: &mut DbConnection,
     id_hash: &str,
+    user_id: &str,
     now: i64,
 ) -> Result<SignedIn, StorageError> {
     use crate::storage::models::revoked_access_token::RevokedAccessToken;
 
     Session::end(conn, id_hash, now)?;
+    let username = User::find(conn, user_id).map_or_else(|_| user_id.to_owned(), |u| u.username);
     let mut signed_in = SignedIn {
+        username,
         clients: Vec::new(),
         access_tokens: Vec::new(),
     };

@@ -6,6 +6,7 @@
 
 use super::deny_list::DenyList;
 use super::error::OAuthError;
+use crate::audit::{self, Action, Actor};
 use crate::keys::KeySet;
 use crate::storage::models::client::Client;
 use crate::storage::models::refresh_token::RefreshTokenRow;
@@ -52,7 +53,8 @@ impl Revocation<'_> {
         self.db
             .run(move |conn| RefreshTokenRow::revoke_family(conn, &family, now))
             .await?;
-        tracing::info!(target: "audit", client_id = %client.id, user_id = %row.user_id, "refresh token revoked");
+        let detail = serde_json::json!({ "token_type": "refresh_token", "user_id": row.user_id });
+        self.audit(client, detail).await;
         Ok(true)
     }
 
@@ -68,8 +70,22 @@ impl Revocation<'_> {
         }
 
         self.deny_list.revoke(&claims.jti, claims.exp).await?;
-        tracing::info!(target: "audit", client_id = %client.id, jti = %claims.jti, "access token revoked");
+        let detail = serde_json::json!({ "token_type": "access_token", "jti": claims.jti });
+        self.audit(client, detail).await;
         Ok(true)
+    }
+
+    async fn audit(&self, client: &Client, detail: serde_json::Value) {
+        let actor = Actor::client(&client.id, None);
+        audit::record(
+            self.db,
+            self.now,
+            &actor,
+            Action::TokenRevoked,
+            Some(&client.id),
+            detail,
+        )
+        .await;
     }
 }
 

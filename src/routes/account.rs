@@ -180,6 +180,7 @@ async fn end(
         deny_list: &state.deny_list,
         issuer: &state.settings.issuer,
         now,
+        actor: None,
     };
 
     let (mut ended_current, mut frames) = (false, Vec::new());

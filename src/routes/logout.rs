@@ -175,6 +175,7 @@ async fn finish(
                 deny_list: &state.deny_list,
                 issuer: &state.settings.issuer,
                 now: state.clock.now(),
+                actor: None,
             };
             let frames = match logout.end(&session).await {
                 Ok(frames) => frames,
@@ -219,18 +220,7 @@ pub(crate) fn signed_out_page(
         request_id: request_id.as_deref(),
     };
     let mut response = pages::render(StatusCode::OK, &page);
-    if !frames.is_empty() {
-        let origins: Vec<&str> = frames.iter().map(|f| f.origin.as_str()).collect();
-        let policy = format!(
-            "default-src 'self'; frame-src {}; frame-ancestors 'none'",
-            origins.join(" ")
-        );
-        if let Ok(value) = header::HeaderValue::from_str(&policy) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+    pages::allow_frames(&mut response, frames);
     response
 }
 

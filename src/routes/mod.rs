@@ -2,6 +2,8 @@
 //! `startup.rs`.
 
 pub mod account;
+pub mod admin;
+pub mod admin_api;
 pub mod assets;
 pub mod consent;
 pub mod health;

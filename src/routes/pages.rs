@@ -9,6 +9,7 @@ use askama::Template;
 
 use crate::i18n::{self, Catalog};
 use crate::middleware::RequestId;
+use crate::oidc::logout::FrontChannelFrame;
 
 /// Sent with every page. Without `'unsafe-inline'` no injected script or
 /// style runs. There is deliberately no `form-action`: Chromium applies it to
@@ -27,6 +28,9 @@ pub struct LoginPage<'a> {
     pub t: &'a Catalog,
     /// The id of the pending authorization request, posted back as `request`.
     pub authorization_request: &'a str,
+    /// Where a sign-in without a pending request returns to; empty for the
+    /// account page.
+    pub next: &'a str,
     pub csrf_token: &'a str,
     /// Prefilled after a failed attempt or from `login_hint`; empty otherwise.
     pub username: &'a str,
@@ -164,6 +168,24 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
         .body(body)
 }
 
+/// Lets a page frame the front-channel logout URIs of `frames`, and only
+/// those origins (Front-Channel Logout 1.0 section 3).
+pub fn allow_frames(response: &mut HttpResponse, frames: &[FrontChannelFrame]) {
+    if frames.is_empty() {
+        return;
+    }
+    let origins: Vec<&str> = frames.iter().map(|f| f.origin.as_str()).collect();
+    let policy = format!(
+        "default-src 'self'; frame-src {}; frame-ancestors 'none'",
+        origins.join(" ")
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// An error page saying `message` (already translated).
 pub fn error_page(
     status: StatusCode,
@@ -197,6 +219,7 @@ mod tests {
         LoginPage {
             t,
             authorization_request: "req-123",
+            next: "",
             csrf_token: "csrf-456",
             username: "",
             client_name: "Demo App",

@@ -44,6 +44,7 @@ diesel::table! {
         backchannel_logout_session_required -> Bool,
         frontchannel_logout_uri -> Nullable<Text>,
         frontchannel_logout_session_required -> Bool,
+        access_token_signed_response_alg -> Nullable<Text>,
     }
 }
 
@@ -199,6 +200,18 @@ diesel::table! {
 
 diesel::joinable!(upstream_identities -> users (user_id));
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Nullable<Text>,
+        address -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     clients,
@@ -214,4 +227,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     issued_access_tokens,
     logout_deliveries,
     upstream_identities,
+    audit_events,
 );

@@ -114,13 +114,13 @@ pub async fn register_relying_party(app: &TestApp, redirect_uri: &str) -> Relyin
 
 /// The client's redirect URI, served on a random port so the browser lands
 /// on a real page; hands over each callback URL it is asked for.
-pub struct Callback {
-    pub redirect_uri: String,
+pub(crate) struct Callback {
+    pub(crate) redirect_uri: String,
     requests: mpsc::UnboundedReceiver<Url>,
 }
 
 impl Callback {
-    pub async fn listen() -> Callback {
+    pub(crate) async fn listen() -> Callback {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let port = listener.local_addr().expect("a bound address").port();
         let redirect_uri = format!("http://127.0.0.1:{port}/callback");
@@ -137,7 +137,7 @@ impl Callback {
         }
     }
 
-    pub async fn next(&mut self) -> Url {
+    pub(crate) async fn next(&mut self) -> Url {
         tokio::time::timeout(WAIT, self.requests.recv())
             .await
             .expect("the browser reaches the redirect URI in time")

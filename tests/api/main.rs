@@ -7,6 +7,14 @@
 )]
 
 mod account;
+mod admin_access;
+mod admin_audit;
+mod admin_browser;
+mod admin_clients;
+mod admin_input;
+mod admin_openapi;
+mod admin_operations;
+mod admin_support;
 mod authorize_errors;
 mod browser;
 mod browser_flow;

@@ -43,6 +43,21 @@ impl RelyingParty {
     pub async fn register(app: &TestApp, mut metadata: serde_json::Value) -> RelyingParty {
         metadata["redirect_uris"] = serde_json::json!([REDIRECT_URI]);
         let registered = app.register_client(metadata).await;
+        RelyingParty::discover(app, registered).await
+    }
+
+    /// A relying party for a client registered elsewhere (through the admin
+    /// console, say) with [`REDIRECT_URI`]; discovers the server.
+    pub async fn discover(app: &TestApp, registered: RegisteredClient) -> RelyingParty {
+        RelyingParty::discover_with(app, registered, REDIRECT_URI).await
+    }
+
+    /// As [`RelyingParty::discover`], with another redirect URI.
+    pub async fn discover_with(
+        app: &TestApp,
+        registered: RegisteredClient,
+        redirect_uri: &str,
+    ) -> RelyingParty {
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .build()
@@ -58,7 +73,7 @@ impl RelyingParty {
             ClientId::new(registered.client_id.clone()),
             secret,
         )
-        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).expect("a redirect URI"));
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).expect("a redirect URI"));
         if registered.token_endpoint_auth_method == "client_secret_post" {
             client = client.set_auth_type(openidconnect::AuthType::RequestBody);
         }

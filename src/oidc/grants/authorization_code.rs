@@ -179,7 +179,11 @@ async fn revoke_first_use(
     if let Some((jti, expires_at)) = revoked {
         ctx.deny_list.note_revoked(&jti, expires_at);
     }
-    tracing::warn!(target: "audit", client_id = %row.client_id, user_id = %row.user_id, "authorization code reused; issued tokens revoked");
+    tracing::warn!(client_id = %row.client_id, "authorization code reused; issued tokens revoked");
+    let actor = crate::audit::Actor::client(&row.client_id, None);
+    let detail = serde_json::json!({ "client_id": row.client_id, "tokens_revoked": true });
+    let action = crate::audit::Action::CodeReused;
+    crate::audit::record(ctx.db, ctx.now, &actor, action, Some(&row.user_id), detail).await;
     Ok(())
 }
 

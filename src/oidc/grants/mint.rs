@@ -67,8 +67,11 @@ pub(in crate::oidc::grants) fn mint(
         issuer: &ctx.settings.issuer,
         now: ctx.now,
     };
-    let access_alg =
-        SigningAlg::parse(&ctx.settings.tokens.access_token_signing_alg).map_err(server_error)?;
+    let access_alg = client
+        .access_token_signed_response_alg
+        .as_deref()
+        .unwrap_or(&ctx.settings.tokens.access_token_signing_alg);
+    let access_alg = SigningAlg::parse(access_alg).map_err(server_error)?;
     let lifetime = client
         .access_token_lifetime_secs
         .unwrap_or(ctx.settings.tokens.access_token_lifetime_secs);

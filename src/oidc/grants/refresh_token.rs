@@ -150,6 +150,10 @@ async fn revoke_family(ctx: &GrantContext<'_>, row: &RefreshTokenRow) -> Result<
     ctx.db
         .write(move |conn| super::revoke_issued(conn, None, Some(&family), now))
         .await?;
-    tracing::warn!(target: "audit", client_id = %row.client_id, user_id = %row.user_id, "refresh token reused; family revoked");
+    tracing::warn!(client_id = %row.client_id, "refresh token reused; family revoked");
+    let actor = crate::audit::Actor::client(&row.client_id, None);
+    let detail = serde_json::json!({ "client_id": row.client_id, "family_revoked": true });
+    let action = crate::audit::Action::RefreshTokenReused;
+    crate::audit::record(ctx.db, now, &actor, action, Some(&row.user_id), detail).await;
     Ok(())
 }

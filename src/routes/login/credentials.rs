@@ -45,16 +45,21 @@ pub(super) async fn locked_for(
         .await
 }
 
+/// Counts a failure against every key; returns whether one is locked now.
 pub(super) async fn record_failure(
     state: &AppState,
     keys: Vec<ThrottleKey>,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let now = state.clock.now();
     state
         .db
         .run(move |conn| {
-            keys.iter()
-                .try_for_each(|key| throttle::record_failure(conn, key, now))
+            let mut locked = false;
+            for key in &keys {
+                throttle::record_failure(conn, key, now)?;
+                locked |= throttle::locked_for(conn, key, now)?.is_some();
+            }
+            Ok(locked)
         })
         .await
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::oidc::authorize::{expired_page, load_client, proceed, server_error_page};
 use super::pages::{self, LoginPage, UpstreamButton};
+use crate::audit::{self, Action, Actor};
 use crate::i18n::Catalog;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::flow::Progress;
@@ -29,6 +30,8 @@ const ACCOUNT_PURPOSE: &str = "account";
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     pub request: Option<String>,
+    /// Where a sign-in without a pending request returns to.
+    pub next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +40,7 @@ pub struct LoginForm {
     csrf_token: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    next: Option<String>,
 }
 
 /// Where a sign-in leads.
@@ -45,7 +49,34 @@ pub(crate) enum SignInFor {
         id: String,
         request: Box<AuthorizationRequest>,
     },
-    Account,
+    /// One of Porteiro's own pages: the account page or the admin console.
+    Page(ReturnTo),
+}
+
+/// A page of Porteiro's own to return to after signing in. Only paths under
+/// `/account` and `/admin` are accepted, so `next` cannot send the person to
+/// another site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnTo(String);
+
+impl ReturnTo {
+    pub fn parse(raw: Option<&str>) -> ReturnTo {
+        let safe = |path: &str| {
+            (path == "/account" || path == "/admin" || path.starts_with("/admin/"))
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c))
+                && !path.contains("//")
+        };
+        match raw {
+            Some(path) if safe(path) => ReturnTo(path.to_owned()),
+            _ => ReturnTo("/account".to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl SignInFor {
@@ -53,30 +84,42 @@ impl SignInFor {
     fn form_id(&self) -> &str {
         match self {
             SignInFor::Authorization { id, .. } => id,
-            SignInFor::Account => "",
+            SignInFor::Page(_) => "",
+        }
+    }
+
+    /// The form's `next` value.
+    fn next(&self) -> &str {
+        match self {
+            SignInFor::Page(to) if to.as_str() != "/account" => to.as_str(),
+            _ => "",
         }
     }
 
     fn csrf_purpose(&self) -> &str {
         match self {
             SignInFor::Authorization { id, .. } => id,
-            SignInFor::Account => ACCOUNT_PURPOSE,
+            SignInFor::Page(_) => ACCOUNT_PURPOSE,
         }
     }
 
     pub(crate) fn ui_locales(&self) -> Option<&str> {
         match self {
             SignInFor::Authorization { request, .. } => request.ui_locales.as_deref(),
-            SignInFor::Account => None,
+            SignInFor::Page(_) => None,
         }
     }
 }
 
 /// The target a `request` value names: none is the account page; an unknown
 /// or expired one is `None`.
-pub(crate) async fn target(state: &AppState, request: Option<&str>) -> Option<SignInFor> {
+pub(crate) async fn target(
+    state: &AppState,
+    request: Option<&str>,
+    next: Option<&str>,
+) -> Option<SignInFor> {
     match request.filter(|id| !id.is_empty()) {
-        None => Some(SignInFor::Account),
+        None => Some(SignInFor::Page(ReturnTo::parse(next))),
         Some(id) => {
             let (id, request) = pending_request(state, Some(id)).await?;
             Some(SignInFor::Authorization {
@@ -93,12 +136,12 @@ pub async fn login_form(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let Some(target) = target(&state, query.request.as_deref()).await else {
+    let Some(target) = target(&state, query.request.as_deref(), query.next.as_deref()).await else {
         return expired_page(&req, None);
     };
     let hint = match &target {
         SignInFor::Authorization { request, .. } => request.login_hint.clone().unwrap_or_default(),
-        SignInFor::Account => String::new(),
+        SignInFor::Page(_) => String::new(),
     };
     show(&req, &state, &target, &hint, None, StatusCode::OK).await
 }
@@ -110,7 +153,7 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let Some(target) = target(&state, form.request.as_deref()).await else {
+    let Some(target) = target(&state, form.request.as_deref(), form.next.as_deref()).await else {
         return expired_page(&req, None);
     };
     let username = form.username.unwrap_or_default();
@@ -163,10 +206,11 @@ pub async fn login(
         Err(error) => return server_error_page(&req, error.as_ref()),
     };
     let Some(user) = user else {
-        if let Err(error) = record_failure(&state, keys).await {
-            return server_error_page(&req, &error);
-        }
-        tracing::info!(target: "audit", "sign-in failed");
+        let locked = match record_failure(&state, keys).await {
+            Ok(locked) => locked,
+            Err(error) => return server_error_page(&req, &error),
+        };
+        audit_failure(&req, &state, &username, locked).await;
         let message = t.text("login.error.invalid_credentials");
         return show(
             &req,
@@ -198,8 +242,8 @@ pub(crate) async fn finish_sign_in(
         SignInFor::Authorization { id, request } => {
             continue_authorization(req, state, id, *request, new.session.clone()).await
         }
-        SignInFor::Account => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/account"))
+        SignInFor::Page(to) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, to.as_str()))
             .finish(),
     };
     if let Err(error) = response.add_cookie(&session_cookie(state, new.cookie_value)) {
@@ -238,7 +282,10 @@ async fn start_session(
     if let Err(error) = stored {
         return Err(server_error_page(req, &error));
     }
-    tracing::info!(target: "audit", user_id = %user.id, "signed in with a password");
+    let actor = Actor::user(&user.username, peer_address(req));
+    let detail = serde_json::json!({ "amr": ["pwd"] });
+    let (action, target) = (Action::SignInSucceeded, Some(user.username.as_str()));
+    audit::record(&state.db, state.clock.now(), &actor, action, target, detail).await;
     Ok(new)
 }
 
@@ -252,6 +299,40 @@ pub(crate) fn device(req: &HttpRequest) -> Device {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     }
+}
+
+/// A failed sign-in, and the lock-out it may have started. The username
+/// tried is the target, cut short: people type passwords into it.
+async fn audit_failure(req: &HttpRequest, state: &AppState, username: &str, locked: bool) {
+    let tried: String = username.chars().take(64).collect();
+    let actor = Actor::anonymous(peer_address(req));
+    let now = state.clock.now();
+    let detail = serde_json::json!({});
+    audit::record(
+        &state.db,
+        now,
+        &actor,
+        Action::SignInFailed,
+        Some(&tried),
+        detail,
+    )
+    .await;
+    if locked {
+        let detail = serde_json::json!({ "reason": "too many failed attempts" });
+        audit::record(
+            &state.db,
+            now,
+            &actor,
+            Action::SignInLockedOut,
+            Some(&tried),
+            detail,
+        )
+        .await;
+    }
+}
+
+fn peer_address(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|peer| peer.ip().to_string())
 }
 
 /// Moves the pending request on, now that the person signed in.
@@ -322,6 +403,7 @@ async fn show(
     let page = LoginPage {
         t,
         authorization_request: target.form_id(),
+        next: target.next(),
         csrf_token: &csrf_token,
         username,
         client_name: &client_name,
@@ -369,7 +451,10 @@ async fn client_name(
                 .await?
                 .map(|c| c.name))
         }
-        SignInFor::Account => Ok(Some(t.text("account.title").to_owned())),
+        SignInFor::Page(to) if to.as_str().starts_with("/admin") => {
+            Ok(Some(t.text("admin.title").to_owned()))
+        }
+        SignInFor::Page(_) => Ok(Some(t.text("account.title").to_owned())),
     }
 }
 
@@ -385,5 +470,27 @@ pub async fn pending_request(
             tracing::error!(error = %error, "cannot load a pending authorization request");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReturnTo;
+
+    #[test]
+    fn only_the_account_page_and_the_console_are_returned_to() {
+        for path in ["/admin", "/admin/clients/new", "/account"] {
+            assert_eq!(ReturnTo::parse(Some(path)).as_str(), path);
+        }
+        for path in [
+            "//evil.example",
+            "https://evil.example/admin",
+            "/admin//x",
+            "/admins",
+            "/admin/a?b",
+        ] {
+            assert_eq!(ReturnTo::parse(Some(path)).as_str(), "/account", "{path}");
+        }
+        assert_eq!(ReturnTo::parse(None).as_str(), "/account");
     }
 }

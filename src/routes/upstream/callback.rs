@@ -115,7 +115,7 @@ async fn finish(
     match &attempt.purpose {
         Purpose::SignIn { request } => {
             // The pending request must still wait before the code is spent.
-            let Some(target) = login::target(state, request.as_deref()).await else {
+            let Some(target) = login::target(state, request.as_deref(), None).await else {
                 return Ok(expired_page(req, None));
             };
             sign_in(req, state, upstream, identify.await?, target).await

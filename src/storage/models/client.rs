@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use crate::storage::schema::clients;
 use crate::storage::{DbConnection, StorageError};
 
-#[derive(Queryable, Selectable, Insertable, Clone)]
-#[diesel(table_name = clients)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
 pub struct Client {
     pub id: String,
     pub name: String,
@@ -38,6 +38,8 @@ pub struct Client {
     pub backchannel_logout_session_required: bool,
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    /// `None` takes `tokens.access_token_signing_alg`.
+    pub access_token_signed_response_alg: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -70,6 +72,14 @@ impl Client {
             .order(clients::id.asc())
             .select(Client::as_select())
             .load(conn)?)
+    }
+
+    /// Writes every column of `client` but its id.
+    pub fn update(conn: &mut DbConnection, client: &Client) -> Result<(), StorageError> {
+        let updated = diesel::update(clients::table.find(&client.id))
+            .set(client)
+            .execute(conn)?;
+        super::found(updated)
     }
 
     pub fn delete(conn: &mut DbConnection, id: &str) -> Result<(), StorageError> {

@@ -1,5 +1,6 @@
 //! One file per table, each holding that table's queries.
 
+pub mod audit_event;
 pub mod authorization_code;
 pub mod authorization_request;
 pub mod client;

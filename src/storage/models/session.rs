@@ -95,6 +95,23 @@ impl Session {
         .execute(conn)?)
     }
 
+    /// Every live session, most recently used first, at most `limit`.
+    pub fn live(
+        conn: &mut DbConnection,
+        now: i64,
+        idle_secs: i64,
+        limit: i64,
+    ) -> Result<Vec<Session>, StorageError> {
+        Ok(sessions::table
+            .filter(sessions::ended_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::last_used_at.gt(now - idle_secs))
+            .order(sessions::last_used_at.desc())
+            .limit(limit)
+            .select(Session::as_select())
+            .load(conn)?)
+    }
+
     /// `user_id`'s live sessions, most recently used first.
     pub fn live_of_user(
         conn: &mut DbConnection,

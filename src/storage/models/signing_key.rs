@@ -65,6 +65,42 @@ impl SigningKeyRow {
             .load(conn)?)
     }
 
+    pub fn find(conn: &mut DbConnection, kid: &str) -> Result<Option<SigningKeyRow>, StorageError> {
+        Ok(signing_keys::table
+            .find(kid)
+            .select(SigningKeyRow::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Makes one key stop signing at `retires_at` and leave the JWKS at
+    /// `unpublish_at`.
+    pub fn set_retirement(
+        conn: &mut DbConnection,
+        kid: &str,
+        retires_at: i64,
+        unpublish_at: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(signing_keys::table.find(kid))
+            .set((
+                signing_keys::retires_at.eq(retires_at),
+                signing_keys::unpublish_at.eq(unpublish_at),
+            ))
+            .execute(conn)?;
+        super::found(updated)
+    }
+
+    pub fn set_activation(
+        conn: &mut DbConnection,
+        kid: &str,
+        activates_at: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(signing_keys::table.find(kid))
+            .set(signing_keys::activates_at.eq(activates_at))
+            .execute(conn)?;
+        super::found(updated)
+    }
+
     pub fn count_for_alg(conn: &mut DbConnection, alg: &str) -> Result<i64, StorageError> {
         Ok(signing_keys::table
             .filter(signing_keys::alg.eq(alg))

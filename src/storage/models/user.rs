@@ -3,6 +3,12 @@
 use diesel::prelude::*;
 
 use super::found;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends, so e-mail and name searches ignore case.
+    #[sql_name = "lower"]
+    fn lower_of(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
 use crate::storage::schema::users;
 use crate::storage::{DbConnection, StorageError};
 
@@ -83,6 +89,68 @@ impl User {
             .order(users::username_key.asc())
             .select(User::as_select())
             .load(conn)?)
+    }
+
+    /// One page of the users whose username, name or e-mail contains
+    /// `query` (ignoring case), by username; and how many match in all.
+    pub fn search(
+        conn: &mut DbConnection,
+        query: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<User>, i64), StorageError> {
+        let pattern = format!(
+            "%{}%",
+            super::audit_event::escape_like(&query.to_lowercase())
+        );
+        let matching = || {
+            users::table
+                .filter(
+                    users::username_key
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower_of(users::name).like(pattern.clone()).escape('\\'))
+                        .or(lower_of(users::email).like(pattern.clone()).escape('\\')),
+                )
+                .into_boxed()
+        };
+        let total = matching().count().get_result(conn)?;
+        let page = matching()
+            .order(users::username_key.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok((page, total))
+    }
+
+    pub fn set_profile(
+        conn: &mut DbConnection,
+        id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let updated = diesel::update(users::table.find(id))
+            .set((
+                users::name.eq(name),
+                users::email.eq(email),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        found(updated)
+    }
+
+    /// Removes the password: the user cannot sign in with one until an
+    /// admin sets a new one.
+    pub fn clear_password(conn: &mut DbConnection, id: &str, now: i64) -> Result<(), StorageError> {
+        let updated = diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(None::<String>),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        found(updated)
     }
 
     pub fn set_password_hash(
