@@ -170,7 +170,7 @@ pub async fn record(
         address: actor.address.clone(),
         detail: detail.to_string(),
     };
-    if let Err(error) = db.run(move |conn| AuditEvent::insert(conn, &event)).await {
+    if let Err(error) = db.write(move |conn| AuditEvent::insert(conn, &event)).await {
         tracing::error!(error = %error, action = action.as_str(), "cannot write an audit event");
     }
 }
