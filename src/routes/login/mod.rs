@@ -1,6 +1,6 @@
 //! `GET/POST /login`: the sign-in page, for a pending authorization request
 //! or, without one, for the person's own account page: the password form
-//! and a button per upstream. [`finish_sign_in`] is where every way of
+//! and a button per upstream. `finish_sign_in` is where every way of
 //! signing in ends.
 
 mod credentials;

@@ -1,8 +1,8 @@
 //! `/upstream/{name}/...`: signing in through an upstream identity provider.
 //! `start` seals the attempt into a cookie and sends the person to the
-//! upstream; `callback` (in [`callback`]) checks what comes back and ends
-//! the sign-in as a password would; `signed-out` is where the upstream's
-//! end-session endpoint returns the person to.
+//! upstream; `callback` checks what comes back and ends the sign-in as a
+//! password would; `signed-out` is where the upstream's end-session endpoint
+//! returns the person to.
 
 mod callback;
 mod failure;
