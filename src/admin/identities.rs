@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{AdminContext, AdminError};
 use crate::audit::{self, Action};
+use crate::storage::StorageError;
 use crate::storage::models::upstream_identity::UpstreamIdentity;
 use crate::storage::models::user::User;
 use crate::upstream::linking::{self, LinkingError};
@@ -59,7 +60,7 @@ pub async fn unlink(
 fn refusal(error: LinkingError) -> AdminError {
     match error {
         LinkingError::LastSignInMethod => AdminError::Conflict(LAST_SIGN_IN_METHOD.to_owned()),
-        LinkingError::Storage(crate::storage::StorageError::NotFound) => {
+        LinkingError::Storage(StorageError::NotFound) => {
             AdminError::NotFound("the user has no such identity".to_owned())
         }
         LinkingError::Storage(e) => e.into(),

@@ -124,7 +124,9 @@ struct Back {
     fields: Vec<(&'static str, String)>,
 }
 
-/// The failure page, after answering the pending request if one waits.
+/// The failure page, after answering the pending request if one waits. A
+/// failed sign-in (not a failed link, whose person is signed in already) is
+/// written to the audit log as well.
 pub(super) async fn respond(
     req: &HttpRequest,
     state: &AppState,
@@ -171,7 +173,7 @@ pub(super) async fn respond(
 
 /// A failed sign-in through `upstream`. Nobody is signed in yet, and the
 /// reason is the catalogue key's last part: the upstream's own error text
-/// is its to choose and stays out of the log.
+/// is its to choose and stays out of the audit table.
 async fn audit_failure(req: &HttpRequest, state: &AppState, upstream: &str, failure: &Failure) {
     let reason = failure.message_key().rsplit('.').next().unwrap_or_default();
     let actor = Actor::anonymous(peer_address(req));
