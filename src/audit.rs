@@ -54,6 +54,15 @@ impl Actor {
         }
     }
 
+    /// An upstream identity provider, for what it caused on its own: a user
+    /// created just in time at a first sign-in through it.
+    pub fn upstream(name: &str, address: Option<String>) -> Actor {
+        Actor {
+            name: format!("upstream:{name}"),
+            address,
+        }
+    }
+
     /// Someone not signed in, such as a person failing to sign in.
     pub fn anonymous(address: Option<String>) -> Actor {
         Actor {
@@ -81,6 +90,8 @@ pub enum Action {
     UserEnabled,
     UserPasswordSet,
     UserPasswordReset,
+    UserIdentityLinked,
+    UserIdentityUnlinked,
     KeyRotated,
     KeyRetired,
     SessionEnded,
@@ -105,6 +116,8 @@ impl Action {
         Action::UserEnabled,
         Action::UserPasswordSet,
         Action::UserPasswordReset,
+        Action::UserIdentityLinked,
+        Action::UserIdentityUnlinked,
         Action::KeyRotated,
         Action::KeyRetired,
         Action::SessionEnded,
@@ -129,6 +142,8 @@ impl Action {
             Action::UserEnabled => "user.enabled",
             Action::UserPasswordSet => "user.password_set",
             Action::UserPasswordReset => "user.password_reset",
+            Action::UserIdentityLinked => "user.identity_linked",
+            Action::UserIdentityUnlinked => "user.identity_unlinked",
             Action::KeyRotated => "key.rotated",
             Action::KeyRetired => "key.retired",
             Action::SessionEnded => "session.ended",
@@ -212,5 +227,6 @@ mod tests {
         assert_eq!(Actor::user("ana", None).name(), "user:ana");
         assert_eq!(Actor::client("robot", None).name(), "client:robot");
         assert_eq!(Actor::cli().name(), "cli");
+        assert_eq!(Actor::upstream("corp", None).name(), "upstream:corp");
     }
 }

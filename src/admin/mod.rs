@@ -2,9 +2,11 @@
 //! (`routes::admin_api`), which differ only in how they read requests and
 //! answer. Clients and users change through [`Clients`] and [`Users`] acting
 //! as the admin; this module adds what has no other home: every live SSO
-//! session, ending someone else's sessions, and keys on request. Every
-//! change lands in the audit log with the admin as its actor.
+//! session, ending someone else's sessions, a user's upstream identities,
+//! and keys on request. Every change lands in the audit log with the admin
+//! as its actor.
 
+pub mod identities;
 pub mod keys;
 pub mod sessions;
 pub mod users;

@@ -94,17 +94,23 @@ pub fn link(
 }
 
 /// Removes one of `user`'s identities, unless nothing would be left to sign
-/// in with: no password and no other identity.
-pub fn unlink(conn: &mut DbConnection, user: &User, identity_id: &str) -> Result<(), LinkingError> {
+/// in with: no password and no other identity. The person on `/account` and
+/// an admin are held to the same rule. Returns the identity removed, for the
+/// audit log.
+pub fn unlink(
+    conn: &mut DbConnection,
+    user: &User,
+    identity_id: &str,
+) -> Result<UpstreamIdentity, LinkingError> {
     let identities = UpstreamIdentity::of_user(conn, &user.id)?;
-    if !identities.iter().any(|i| i.id == identity_id) {
+    let Some(removed) = identities.iter().find(|i| i.id == identity_id).cloned() else {
         return Err(StorageError::NotFound.into());
-    }
+    };
     if !can_remove_one(user.password_hash.is_some(), identities.len()) {
         return Err(LinkingError::LastSignInMethod);
     }
     UpstreamIdentity::delete(conn, &user.id, identity_id)?;
-    Ok(())
+    Ok(removed)
 }
 
 /// Whether a user with or without a password and `identities` identities
@@ -187,10 +193,9 @@ fn create_user(
         // the whole transaction, and the next name could not be tried.
         let inserted = conn.transaction::<_, StorageError, _>(|conn| User::insert(conn, &user));
         match inserted {
-            Ok(()) => {
-                tracing::info!(target: "audit", user_id = %user.id, upstream, "user created at a first upstream sign-in");
-                return Ok(user);
-            }
+            // The audit event is written by the caller once the sign-in's
+            // transaction commits, so a rolled-back user leaves none.
+            Ok(()) => return Ok(user),
             Err(StorageError::Conflict) => continue,
             Err(other) => return Err(other.into()),
         }

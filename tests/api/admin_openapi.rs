@@ -98,7 +98,7 @@ async fn the_openapi_document_is_valid_and_lists_every_admin_endpoint() {
         .map(|e| (e.method.as_str().to_uppercase(), e.path.to_owned()))
         .collect();
     assert_eq!(documented, routed);
-    assert_eq!(documented.len(), 19);
+    assert_eq!(documented.len(), 21);
 }
 
 #[tokio::test]

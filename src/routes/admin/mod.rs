@@ -10,6 +10,7 @@ mod client_form;
 mod clients;
 mod form;
 mod home;
+mod identities;
 mod keys;
 mod sessions;
 mod users;
@@ -73,6 +74,8 @@ pub static ROUTES: &[ConsoleRoute] = &[
     page!(POST "/users/{user_id}/status" => users::change_user_status),
     page!(POST "/users/{user_id}/password" => users::set_user_password),
     page!(POST "/users/{user_id}/reset" => users::reset_user_password),
+    page!(POST "/users/{user_id}/identities/{identity_id}/remove" =>
+        identities::unlink_user_identity),
     page!(GET "/sessions" => sessions::list_sessions),
     page!(POST "/sessions/end" => sessions::end_sessions),
     page!(GET "/keys" => keys::list_keys),
@@ -150,6 +153,7 @@ const NOTICES: &[&str] = &[
     "user_created",
     "password_set",
     "status_changed",
+    "identity_removed",
     "keys_rotated",
     "key_retired",
 ];

@@ -1,5 +1,6 @@
 //! `/admin/users`: the list with search and pages, creating a user, and one
-//! user's page: profile and roles, status, password, a forced reset.
+//! user's page: profile and roles, status, password, a forced reset, and
+//! the linked upstream identities (removed in `identities.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -7,6 +8,7 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::identities::IdentityLine;
 use super::{AdminForm, Chrome, context, failure_page, format_time, see_other};
 use crate::admin::{self, AdminError};
 use crate::domain::{InvalidValue, Role, Username};
@@ -87,6 +89,7 @@ struct UserPage<'a> {
     user: UserLine,
     has_password: bool,
     created: String,
+    identities: Vec<IdentityLine>,
     alert: Option<String>,
 }
 
@@ -271,7 +274,8 @@ pub async fn reset_user_password(
     super::sessions::show_ended(&chrome, "admin.users.reset_done", &frames, &back)
 }
 
-async fn show(
+/// The user's page, with `alert` saying why a change was refused.
+pub(super) async fn show(
     req: &HttpRequest,
     chrome: &Chrome,
     state: &AppState,
@@ -279,10 +283,10 @@ async fn show(
     user_id: &str,
     alert: Option<String>,
 ) -> HttpResponse {
-    let users = context(state, admin).users();
-    let user = match users.find_by_id(user_id).await {
-        Ok(user) => user,
-        Err(error) => return failure_page(req, &error.into()),
+    let ctx = context(state, admin);
+    let (user, identities) = match admin::identities::of_user(&ctx, user_id).await {
+        Ok(found) => found,
+        Err(error) => return failure_page(req, &error),
     };
 
     let status = match alert {
@@ -296,6 +300,10 @@ async fn show(
         user: UserLine::from(&user),
         has_password: user.password_hash.is_some(),
         created: format_time(user.created_at),
+        identities: identities
+            .iter()
+            .map(|i| IdentityLine::new(state, i))
+            .collect(),
         alert,
     };
     chrome.render(status, &page)

@@ -6,6 +6,7 @@
 mod audit;
 mod clients;
 mod error;
+mod identities;
 mod keys;
 pub mod openapi;
 mod sessions;
@@ -158,6 +159,12 @@ pub static ENDPOINTS: &[Endpoint] = &[
     endpoint!(Post "/users/{user_id}/password-reset", Users, users::reset_user_password,
         "Force a reset: remove the password and end every session of the user", None,
         204 => None),
+    endpoint!(Get "/users/{user_id}/identities", Users, identities::list_user_identities,
+        "List the upstream identities linked to a user", None, 200 => Some("IdentityList")),
+    endpoint!(Delete "/users/{user_id}/identities/{identity_id}", Users,
+        identities::unlink_user_identity,
+        "Remove a linked upstream identity; 409 when it is the last way a user without a \
+        password has to sign in", None, 204 => None),
     endpoint!(Get "/sessions", Sessions, sessions::list_sessions,
         "List live SSO sessions, all or `user_id`'s", None, 200 => Some("SessionList")),
     endpoint!(Delete "/sessions/{session_id}", Sessions, sessions::end_session,

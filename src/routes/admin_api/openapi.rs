@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::{AdminScope, BASE, ENDPOINTS, Endpoint};
+use super::{AdminScope, BASE, ENDPOINTS, Endpoint, Method};
 use crate::startup::AppState;
 
 /// A query parameter: name, JSON type and description.
@@ -140,6 +140,12 @@ fn operation(endpoint: &Endpoint) -> Value {
     ] {
         responses.insert(status.to_owned(), error_response(description));
     }
+    // Only changes can clash with what is stored (a taken id, the last way
+    // to sign in); a read never does.
+    if endpoint.method != Method::Get {
+        let description = "The change conflicts with the record as it stands";
+        responses.insert("409".to_owned(), error_response(description));
+    }
 
     let mut op = json!({
         "operationId": endpoint.operation_id,
@@ -216,7 +222,9 @@ fn tag(scope: AdminScope) -> &'static str {
 fn scope_description(scope: AdminScope) -> &'static str {
     match scope {
         AdminScope::Clients => "Register, change and delete clients",
-        AdminScope::Users => "Create and change users, their roles and passwords",
+        AdminScope::Users => {
+            "Create and change users, their roles, passwords and linked identities"
+        }
         AdminScope::Sessions => "List and end SSO sessions",
         AdminScope::Keys => "List, rotate and retire signing keys",
         AdminScope::Audit => "Read the audit log",
@@ -320,6 +328,15 @@ pub fn schemas() -> Value {
                 "total": integer, "page": integer, "per_page": integer,
             },
         },
+        "Identity": {
+            "type": "object", "required": ["id", "upstream", "subject"],
+            "properties": {
+                "id": string, "upstream": string, "upstream_label": nullable("string"),
+                "subject": string, "email": nullable("string"),
+                "linked_at": integer, "last_used_at": integer,
+            },
+        },
+        "IdentityList": list_of("identities", "Identity"),
         "Password": {
             "type": "object", "required": ["password"],
             "properties": { "password": { "type": "string", "minLength": 8 } },

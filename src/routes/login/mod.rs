@@ -331,7 +331,7 @@ async fn audit_failure(req: &HttpRequest, state: &AppState, username: &str, lock
     }
 }
 
-fn peer_address(req: &HttpRequest) -> Option<String> {
+pub(crate) fn peer_address(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|peer| peer.ip().to_string())
 }
 

@@ -11,15 +11,18 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::Connection;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::failure::{self, Failure};
 use super::{attempt_removal, unknown_upstream};
+use crate::audit::{self, Action, Actor};
 use crate::oidc::session::{self, NewSession};
 use crate::routes::login::{self, SignInFor};
 use crate::routes::oidc::authorize::{expired_page, signed_in};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::models::session::Session;
+use crate::storage::models::user::User;
 use crate::upstream::attempt::{Attempt, Purpose, same_state};
 use crate::upstream::linking::{self, LinkingError};
 use crate::upstream::{Upstream, UpstreamError, UpstreamProfile, callback_uri};
@@ -51,20 +54,14 @@ pub async fn upstream_callback(
     let query: CallbackQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let mut response = match read_attempt(&req, &state, &name) {
         None => {
-            failure::respond(
-                &req,
-                &state,
-                upstream.label(),
-                None,
-                Failure::UnknownAttempt,
-            )
-            .await
+            let failure = Failure::UnknownAttempt;
+            failure::respond(&req, &state, upstream.as_ref(), None, failure).await
         }
         Some(attempt) => match finish(&req, &state, &upstream, &attempt, &query).await {
             Ok(response) => response,
             Err(failure) => {
                 let purpose = Some(&attempt.purpose);
-                failure::respond(&req, &state, upstream.label(), purpose, failure).await
+                failure::respond(&req, &state, upstream.as_ref(), purpose, failure).await
             }
         },
     };
@@ -150,20 +147,42 @@ async fn sign_in(
         *upstream.policy(),
         state.clock.now(),
     );
-    let (new, found) = state
+    let (new, found, username) = state
         .db
         .run(move |conn| {
             conn.transaction::<_, LinkingError, _>(|conn| {
                 let (user, found) = linking::resolve(conn, &name, &policy, &profile, now)?;
                 let new = parts.start(&user.id);
                 Session::insert(conn, &new.session)?;
-                Ok((new, found))
+                Ok((new, found, user.username))
             })
         })
         .await?;
 
-    tracing::info!(target: "audit", user_id = %new.session.user_id, upstream = %upstream.name(), found = ?found, "signed in through an upstream");
+    audit_sign_in(req, state, upstream.name(), found, &username).await;
     Ok(login::finish_sign_in(req, state, target, new).await)
+}
+
+/// A user made just in time is the upstream's doing; the sign-in is the
+/// person's, with the upstream and how the user was found in the detail.
+async fn audit_sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    upstream: &str,
+    found: linking::Found,
+    username: &str,
+) {
+    let (now, address) = (state.clock.now(), login::peer_address(req));
+    if found == linking::Found::Created {
+        let actor = Actor::upstream(upstream, address.clone());
+        let (action, detail) = (Action::UserCreated, json!({ "upstream": upstream }));
+        audit::record(&state.db, now, &actor, action, Some(username), detail).await;
+    }
+
+    let actor = Actor::user(username, address);
+    let detail = json!({ "upstream": upstream, "found": format!("{found:?}") });
+    let action = Action::SignInSucceeded;
+    audit::record(&state.db, now, &actor, action, Some(username), detail).await;
 }
 
 /// What a federated session is made of before the user is known: `amr`
@@ -240,11 +259,18 @@ async fn link(
         user_id.to_owned(),
         state.clock.now(),
     );
-    state
+    let username = state
         .db
-        .run(move |conn| linking::link(conn, &owner, &name, &profile, now))
+        .run(move |conn| {
+            linking::link(conn, &owner, &name, &profile, now)?;
+            Ok::<_, LinkingError>(User::find(conn, &owner)?.username)
+        })
         .await?;
-    tracing::info!(target: "audit", user_id = %user_id, upstream = %upstream.name(), "upstream account linked");
+
+    let actor = Actor::user(&username, login::peer_address(req));
+    let detail = json!({ "upstream": upstream.name() });
+    let action = Action::UserIdentityLinked;
+    audit::record(&state.db, now, &actor, action, Some(&username), detail).await;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/account"))
         .finish())

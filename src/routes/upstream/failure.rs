@@ -11,14 +11,16 @@ use askama::Template;
 
 use super::super::oidc::authorize::load_client;
 use super::super::pages;
+use crate::audit::{self, Action, Actor};
 use crate::i18n::Catalog;
 use crate::oidc::authorize::ResponseMode;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::pending;
+use crate::routes::login::peer_address;
 use crate::startup::AppState;
-use crate::upstream::UpstreamError;
 use crate::upstream::attempt::Purpose;
 use crate::upstream::linking::LinkingError;
+use crate::upstream::{Upstream, UpstreamError};
 
 #[derive(Debug, thiserror::Error)]
 pub(super) enum Failure {
@@ -122,11 +124,13 @@ struct Back {
     fields: Vec<(&'static str, String)>,
 }
 
-/// The failure page, after answering the pending request if one waits.
+/// The failure page, after answering the pending request if one waits. A
+/// failed sign-in (not a failed link, whose person is signed in already) is
+/// written to the audit log as well.
 pub(super) async fn respond(
     req: &HttpRequest,
     state: &AppState,
-    upstream_label: &str,
+    upstream: &dyn Upstream,
     purpose: Option<&Purpose>,
     failure: Failure,
 ) -> HttpResponse {
@@ -136,6 +140,10 @@ pub(super) async fn respond(
         }
         other => tracing::warn!(failure = %other, "sign-in through an upstream failed"),
     }
+    if !matches!(purpose, Some(Purpose::Link { .. })) {
+        audit_failure(req, state, upstream.name(), &failure).await;
+    }
+    let upstream_label = upstream.label();
     let pending = match purpose.and_then(Purpose::pending_request) {
         Some(id) => answer_pending(state, id).await,
         None => None,
@@ -161,6 +169,17 @@ pub(super) async fn respond(
         request_id: request_id.as_deref(),
     };
     pages::render(failure.status(), &page)
+}
+
+/// A failed sign-in through `upstream`. Nobody is signed in yet, and the
+/// reason is the catalogue key's last part: the upstream's own error text
+/// is its to choose and stays out of the audit table.
+async fn audit_failure(req: &HttpRequest, state: &AppState, upstream: &str, failure: &Failure) {
+    let reason = failure.message_key().rsplit('.').next().unwrap_or_default();
+    let actor = Actor::anonymous(peer_address(req));
+    let detail = serde_json::json!({ "upstream": upstream, "reason": reason });
+    let (now, action) = (state.clock.now(), Action::SignInFailed);
+    audit::record(&state.db, now, &actor, action, None, detail).await;
 }
 
 /// What the waiting client needs to be answered.

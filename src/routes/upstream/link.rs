@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::begin;
+use crate::audit::{self, Action, Actor};
 use crate::routes::account::CSRF_PURPOSE;
+use crate::routes::login::peer_address;
 use crate::routes::oidc::authorize::{server_error_page, signed_in};
 use crate::startup::AppState;
 use crate::storage::StorageError;
@@ -70,17 +72,20 @@ async fn unlink(
     user_id: String,
     identity: String,
 ) -> HttpResponse {
-    let owner = user_id.clone();
     let removed = state
         .db
         .run(move |conn| {
-            let user = User::find(conn, &owner)?;
-            linking::unlink(conn, &user, &identity)
+            let user = User::find(conn, &user_id)?;
+            let removed = linking::unlink(conn, &user, &identity)?;
+            Ok::<_, LinkingError>((user.username, removed.upstream))
         })
         .await;
     match removed {
-        Ok(()) => {
-            tracing::info!(target: "audit", user_id = %user_id, "upstream account unlinked");
+        Ok((username, upstream)) => {
+            let actor = Actor::user(&username, peer_address(req));
+            let detail = serde_json::json!({ "upstream": upstream });
+            let (now, action) = (state.clock.now(), Action::UserIdentityUnlinked);
+            audit::record(&state.db, now, &actor, action, Some(&username), detail).await;
             to_account(None)
         }
         Err(LinkingError::LastSignInMethod) => to_account(Some("last_method")),

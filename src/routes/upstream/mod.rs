@@ -78,7 +78,7 @@ pub(crate) async fn begin(
         Ok(url) => url,
         Err(error) => {
             let failure = Failure::Upstream(error);
-            return failure::respond(req, state, upstream.label(), Some(&purpose), failure).await;
+            return failure::respond(req, state, upstream.as_ref(), Some(&purpose), failure).await;
         }
     };
 
