@@ -122,11 +122,9 @@ impl Application {
             state.clock.clone(),
             Duration::from_secs(state.settings.database.purge_interval_secs.max(1)),
         );
-        crate::jobs::logout_delivery::Deliverer::new(db.clone(), state.clock.clone())
-            .context("cannot build the HTTP client for back-channel logout")?
-            .spawn(Duration::from_millis(
-                state.settings.sessions.logout_delivery_interval_ms,
-            ));
+        crate::jobs::logout_delivery::Deliverer::new(db.clone(), state.clock.clone()).spawn(
+            Duration::from_millis(state.settings.sessions.logout_delivery_interval_ms),
+        );
         let server = serve(listener, state, workers)?;
         tracing::info!(port, "listening");
 

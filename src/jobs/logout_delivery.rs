@@ -3,6 +3,8 @@
 //! send, so with several instances each token goes out once per attempt,
 //! and a row not yet delivered survives a restart.
 
+use std::sync::OnceLock;
+
 use std::time::Duration;
 
 use tracing::Instrument;
@@ -29,17 +31,31 @@ pub fn backoff_secs(attempts: i32) -> i64 {
 pub struct Deliverer {
     db: Db,
     clock: SharedClock,
-    http: reqwest::Client,
+    /// Built at the first delivery: most servers send none for hours, and
+    /// the TLS stack a client loads would otherwise stay resident from the
+    /// start.
+    http: OnceLock<reqwest::Client>,
 }
 
 impl Deliverer {
-    pub fn new(db: Db, clock: SharedClock) -> Result<Deliverer, reqwest::Error> {
+    pub fn new(db: Db, clock: SharedClock) -> Deliverer {
+        Deliverer {
+            db,
+            clock,
+            http: OnceLock::new(),
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, reqwest::Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
         // No redirects: a logout token goes to the registered URI only.
-        let http = reqwest::Client::builder()
+        let built = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(SEND_TIMEOUT)
             .build()?;
-        Ok(Deliverer { db, clock, http })
+        Ok(self.http.get_or_init(|| built))
     }
 
     /// Sends every delivery due now; returns how many succeeded.
@@ -66,12 +82,15 @@ impl Deliverer {
     }
 
     async fn attempt(&self, row: LogoutDelivery) -> Result<bool, StorageError> {
-        let sent = self
-            .http
-            .post(&row.uri)
-            .form(&[("logout_token", row.logout_token.as_str())])
-            .send()
-            .await;
+        let sent = match self.http() {
+            Ok(http) => {
+                http.post(&row.uri)
+                    .form(&[("logout_token", row.logout_token.as_str())])
+                    .send()
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         let outcome = match sent {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => Err(format!("answered {}", response.status())),

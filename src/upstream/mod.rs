@@ -227,34 +227,38 @@ impl Upstreams {
     ) -> anyhow::Result<Upstreams> {
         use anyhow::Context;
 
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(settings.federation.timeout_secs))
-            .connect_timeout(Duration::from_secs(
-                settings.federation.connect_timeout_secs,
-            ))
-            .build()
-            .context("cannot build the HTTP client for upstreams")?;
         let mut by_name: BTreeMap<String, Arc<dyn Upstream>> = BTreeMap::new();
-        for (name, upstream) in &settings.upstreams {
-            let secret = upstream.resolve_client_secret(name)?;
-            let built: Arc<dyn Upstream> = match upstream.kind {
-                Some(UpstreamKind::Facebook) => Arc::new(facebook::FacebookUpstream::new(
-                    name,
-                    upstream,
-                    secret,
-                    http.clone(),
-                )?),
-                _ => Arc::new(oidc::OidcUpstream::new(
-                    name,
-                    upstream,
-                    secret,
-                    http.clone(),
-                    clock.clone(),
-                    Duration::from_secs(settings.federation.metadata_cache_secs),
-                )?),
-            };
-            by_name.insert(name.clone(), built);
+        // Without upstreams, no HTTP client: its TLS stack would stay resident
+        // for nobody to call.
+        if !settings.upstreams.is_empty() {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(settings.federation.timeout_secs))
+                .connect_timeout(Duration::from_secs(
+                    settings.federation.connect_timeout_secs,
+                ))
+                .build()
+                .context("cannot build the HTTP client for upstreams")?;
+            for (name, upstream) in &settings.upstreams {
+                let secret = upstream.resolve_client_secret(name)?;
+                let built: Arc<dyn Upstream> = match upstream.kind {
+                    Some(UpstreamKind::Facebook) => Arc::new(facebook::FacebookUpstream::new(
+                        name,
+                        upstream,
+                        secret,
+                        http.clone(),
+                    )?),
+                    _ => Arc::new(oidc::OidcUpstream::new(
+                        name,
+                        upstream,
+                        secret,
+                        http.clone(),
+                        clock.clone(),
+                        Duration::from_secs(settings.federation.metadata_cache_secs),
+                    )?),
+                };
+                by_name.insert(name.clone(), built);
+            }
         }
         Ok(Upstreams {
             by_name,
