@@ -197,6 +197,50 @@ impl UpstreamError {
 
 /// Maps an HTTP client failure: anything at the transport is the upstream
 /// being unavailable.
+/// A client for each configured upstream, all over `http`.
+fn build_each(
+    settings: &Settings,
+    http: &reqwest::Client,
+    clock: &SharedClock,
+) -> anyhow::Result<BTreeMap<String, Arc<dyn Upstream>>> {
+    let mut by_name: BTreeMap<String, Arc<dyn Upstream>> = BTreeMap::new();
+    for (name, upstream) in &settings.upstreams {
+        let secret = upstream.resolve_client_secret(name)?;
+        let built: Arc<dyn Upstream> = match upstream.kind {
+            Some(UpstreamKind::Facebook) => Arc::new(facebook::FacebookUpstream::new(
+                name,
+                upstream,
+                secret,
+                http.clone(),
+            )?),
+            _ => Arc::new(oidc::OidcUpstream::new(
+                name,
+                upstream,
+                secret,
+                http.clone(),
+                clock.clone(),
+                Duration::from_secs(settings.federation.metadata_cache_secs),
+            )?),
+        };
+        by_name.insert(name.clone(), built);
+    }
+    Ok(by_name)
+}
+
+/// The one HTTP client every upstream shares.
+fn http_client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
+    use anyhow::Context;
+
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(settings.federation.timeout_secs))
+        .connect_timeout(Duration::from_secs(
+            settings.federation.connect_timeout_secs,
+        ))
+        .build()
+        .context("cannot build the HTTP client for upstreams")
+}
+
 pub(crate) fn unavailable(error: impl std::fmt::Display) -> UpstreamError {
     UpstreamError::Unavailable(error.to_string())
 }
@@ -225,41 +269,12 @@ impl Upstreams {
         secret: &ServerSecret,
         clock: SharedClock,
     ) -> anyhow::Result<Upstreams> {
-        use anyhow::Context;
-
-        let mut by_name: BTreeMap<String, Arc<dyn Upstream>> = BTreeMap::new();
-        // Without upstreams, no HTTP client: its TLS stack would stay resident
-        // for nobody to call.
-        if !settings.upstreams.is_empty() {
-            let http = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(settings.federation.timeout_secs))
-                .connect_timeout(Duration::from_secs(
-                    settings.federation.connect_timeout_secs,
-                ))
-                .build()
-                .context("cannot build the HTTP client for upstreams")?;
-            for (name, upstream) in &settings.upstreams {
-                let secret = upstream.resolve_client_secret(name)?;
-                let built: Arc<dyn Upstream> = match upstream.kind {
-                    Some(UpstreamKind::Facebook) => Arc::new(facebook::FacebookUpstream::new(
-                        name,
-                        upstream,
-                        secret,
-                        http.clone(),
-                    )?),
-                    _ => Arc::new(oidc::OidcUpstream::new(
-                        name,
-                        upstream,
-                        secret,
-                        http.clone(),
-                        clock.clone(),
-                        Duration::from_secs(settings.federation.metadata_cache_secs),
-                    )?),
-                };
-                by_name.insert(name.clone(), built);
-            }
-        }
+        let by_name = match settings.upstreams.is_empty() {
+            // No HTTP client for nobody to call: its TLS stack would stay
+            // resident from the start.
+            true => BTreeMap::new(),
+            false => build_each(settings, &http_client(settings)?, &clock)?,
+        };
         Ok(Upstreams {
             by_name,
             sealer: Sealer::for_upstreams(secret),
