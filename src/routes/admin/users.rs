@@ -201,10 +201,8 @@ pub async fn update_user(
         Ok::<_, AdminError>(())
     };
 
-    match saved.await {
-        Ok(()) => see_other(&format!("/users/{path}"), "user_saved"),
-        Err(error) => refused(&req, &state, &admin, &path, error).await,
-    }
+    let outcome = saved.await;
+    answer(&req, &state, &admin, &path, outcome, "user_saved").await
 }
 
 /// `POST /admin/users/{user_id}/status`: `disabled=true` or `false`.
@@ -223,10 +221,8 @@ pub async fn change_user_status(
         Ok::<_, AdminError>(())
     };
 
-    match changed.await {
-        Ok(()) => see_other(&format!("/users/{path}"), "status_changed"),
-        Err(error) => refused(&req, &state, &admin, &path, error).await,
-    }
+    let outcome = changed.await;
+    answer(&req, &state, &admin, &path, outcome, "status_changed").await
 }
 
 /// `POST /admin/users/{user_id}/password`
@@ -248,10 +244,8 @@ pub async fn set_user_password(
         Ok::<_, AdminError>(())
     };
 
-    match set.await {
-        Ok(()) => see_other(&format!("/users/{path}"), "password_set"),
-        Err(error) => refused(&req, &state, &admin, &path, error).await,
-    }
+    let outcome = set.await;
+    answer(&req, &state, &admin, &path, outcome, "password_set").await
 }
 
 /// `POST /admin/users/{user_id}/reset`: see `admin::users::force_password_reset`.
@@ -310,6 +304,22 @@ pub(super) async fn show(
 }
 
 /// The user's page again, saying why the change was refused.
+/// Back to the user's page with `done` noted, or the page again saying why
+/// the change was refused.
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: &AdminUser,
+    user_id: &str,
+    outcome: Result<(), AdminError>,
+    done: &str,
+) -> HttpResponse {
+    match outcome {
+        Ok(()) => see_other(&format!("/users/{user_id}"), done),
+        Err(error) => refused(req, state, admin, user_id, error).await,
+    }
+}
+
 async fn refused(
     req: &HttpRequest,
     state: &AppState,
