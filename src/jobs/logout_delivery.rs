@@ -19,6 +19,21 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 const LEASE_SECS: i64 = 30;
 /// Attempts before a delivery is given up.
 const MAX_ATTEMPTS: i32 = 12;
+/// POSTs the row's logout token; the reason when it did not arrive.
+async fn send(http: &reqwest::Client, row: &LogoutDelivery) -> Result<(), String> {
+    let sent = http
+        .post(&row.uri)
+        .form(&[("logout_token", row.logout_token.as_str())])
+        .send()
+        .await;
+    match sent {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!("answered {}", response.status())),
+        Err(error) if error.is_timeout() => Err("timed out".to_owned()),
+        Err(_) => Err("could not connect".to_owned()),
+    }
+}
+
 /// Rows handled per tick.
 const BATCH: i64 = 32;
 
@@ -82,20 +97,9 @@ impl Deliverer {
     }
 
     async fn attempt(&self, row: LogoutDelivery) -> Result<bool, StorageError> {
-        let sent = match self.http() {
-            Ok(http) => {
-                http.post(&row.uri)
-                    .form(&[("logout_token", row.logout_token.as_str())])
-                    .send()
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        let outcome = match sent {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("answered {}", response.status())),
-            Err(error) if error.is_timeout() => Err("timed out".to_owned()),
-            Err(_) => Err("could not connect".to_owned()),
+        let outcome = match self.http() {
+            Ok(http) => send(http, &row).await,
+            Err(_) => Err("cannot build an HTTP client".to_owned()),
         };
 
         let now = self.clock.now();
