@@ -187,9 +187,11 @@ impl Db {
         let writer = self.sqlite_writer.clone();
         let sqlite = matches!(self.target, DatabaseTarget::Sqlite(_));
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StorageError::Unavailable)?;
-            // A poisoned lock guards nothing: the `()` inside cannot be torn.
+            // The turn before the connection: writers waiting in line hold
+            // no pooled connection that readers need meanwhile. A poisoned
+            // lock guards nothing, the `()` inside cannot be torn.
             let _turn = sqlite.then(|| writer.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut conn = pool.get().map_err(StorageError::Unavailable)?;
             in_transaction(&mut conn, job)
         })
         .await
