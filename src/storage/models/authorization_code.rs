@@ -50,7 +50,7 @@ impl AuthorizationCodeRow {
         Ok(authorization_codes::table
             .find(code_hash)
             .select(AuthorizationCodeRow::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     /// Marks the code redeemed, only if nobody did first: of two concurrent

@@ -33,7 +33,7 @@ impl PendingRequestRow {
             .find(id_hash)
             .filter(authorization_requests::expires_at.gt(now))
             .select(PendingRequestRow::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     /// Replaces the stored request, once part of it has been answered.

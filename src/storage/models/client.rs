@@ -64,7 +64,7 @@ impl Client {
         Ok(clients::table
             .find(id)
             .select(Client::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StorageError> {

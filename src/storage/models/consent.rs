@@ -17,7 +17,7 @@ impl Consent {
         Ok(consents::table
             .find((user_id, client_id))
             .select(consents::scope)
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -21,7 +21,7 @@ impl LoginThrottle {
         Ok(login_throttles::table
             .find(key)
             .select(LoginThrottle::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -93,6 +93,6 @@ impl LogoutDelivery {
         Ok(logout_deliveries::table
             .find(id)
             .select(LogoutDelivery::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 }

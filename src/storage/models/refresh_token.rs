@@ -40,7 +40,7 @@ impl RefreshTokenRow {
         Ok(refresh_tokens::table
             .find(token_hash)
             .select(RefreshTokenRow::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     /// Marks the token rotated, only if it was not already: of two

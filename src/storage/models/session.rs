@@ -61,7 +61,7 @@ impl Session {
             .filter(sessions::expires_at.gt(now))
             .filter(sessions::last_used_at.gt(now - idle_secs))
             .select(Session::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     pub fn touch(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<(), StorageError> {
@@ -142,7 +142,7 @@ impl SessionClient {
         let existing = session_clients::table
             .find((session_id_hash, client_id))
             .select(session_clients::sid)
-            .first::<String>(conn)
+            .get_result::<String>(conn)
             .optional()?;
         if let Some(sid) = existing {
             return Ok(sid);

@@ -69,7 +69,7 @@ impl SigningKeyRow {
         Ok(signing_keys::table
             .find(kid)
             .select(SigningKeyRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -50,7 +50,7 @@ impl UpstreamIdentity {
             .filter(upstream_identities::upstream.eq(upstream))
             .filter(upstream_identities::subject.eq(subject))
             .select(UpstreamIdentity::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

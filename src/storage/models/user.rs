@@ -65,14 +65,14 @@ impl User {
         Ok(users::table
             .find(id)
             .select(User::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     pub fn find_by_username_key(conn: &mut DbConnection, key: &str) -> Result<User, StorageError> {
         Ok(users::table
             .filter(users::username_key.eq(key))
             .select(User::as_select())
-            .first(conn)?)
+            .get_result(conn)?)
     }
 
     /// Users whose address is `email`, ignoring case; addresses are not
