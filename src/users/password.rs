@@ -11,8 +11,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 
@@ -35,7 +35,8 @@ pub enum PasswordError {
     Interrupted,
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job for a hashing thread, handed that thread's argon2 memory.
+type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 
 /// Hands hashes to its threads; cheap to clone. The threads stop once every
 /// clone is dropped.
@@ -63,21 +64,21 @@ impl PasswordHasher {
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) for `password`.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
-        self.run(move || hash_now(&password)).await
+        self.run(move |memory| memory.hash(&password)).await
     }
 
     /// Whether `password` matches `phc`.
     pub async fn verify(&self, password: SecretString, phc: String) -> Result<bool, PasswordError> {
-        self.run(move || verify_now(&password, &phc)).await
+        self.run(move |memory| memory.verify(&password, &phc)).await
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+        work: impl FnOnce(&mut Workspace) -> Result<T, PasswordError> + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (done, result) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
         });
 
         self.jobs
@@ -91,6 +92,7 @@ impl PasswordHasher {
 /// hasher is dropped.
 fn run_jobs(queue: &Mutex<Receiver<Job>>) {
     lower_priority();
+    let mut memory = Workspace::default();
     loop {
         // The lock is held only while waiting for the next job, not while
         // hashing, so the threads hash side by side.
@@ -99,7 +101,7 @@ fn run_jobs(queue: &Mutex<Receiver<Job>>) {
             Err(_) => return,
         };
         match next {
-            Ok(job) => job(),
+            Ok(job) => job(&mut memory),
             Err(_) => return,
         }
     }
@@ -117,26 +119,94 @@ fn lower_priority() {
 #[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
-        .expect("the argon2 parameters are within the algorithm's bounds");
+fn argon2(params: Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn default_params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
+        .expect("the argon2 parameters are within the algorithm's bounds")
+}
+
+/// Argon2's working memory, kept from one hash to the next by the thread
+/// that owns it: allocating and filling 19 MiB afresh for every hash cost
+/// time, and memory bandwidth that the other hashing threads need.
+#[derive(Default)]
+pub struct Workspace {
+    blocks: Vec<Block>,
+}
+
+impl Workspace {
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) for `password`.
+    pub fn hash(&mut self, password: &SecretString) -> Result<String, PasswordError> {
+        let params = default_params();
+        let salt = SaltString::generate(&mut OsRng);
+        let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_bytes)
+            .map_err(|_| PasswordError::Hash)?;
+
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.compute(&params, password, salt_bytes, &mut output)?;
+
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|_| PasswordError::Hash)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&output).map_err(|_| PasswordError::Hash)?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Whether `password` matches `phc`, hashed with the parameters `phc`
+    /// names (older hashes keep theirs).
+    pub fn verify(&mut self, password: &SecretString, phc: &str) -> Result<bool, PasswordError> {
+        let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::MalformedHash)?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err(PasswordError::MalformedHash);
+        };
+        if parsed.algorithm != Algorithm::Argon2id.ident() {
+            return Err(PasswordError::MalformedHash);
+        }
+        let params = Params::try_from(&parsed).map_err(|_| PasswordError::MalformedHash)?;
+        let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_bytes)
+            .map_err(|_| PasswordError::MalformedHash)?;
+
+        let mut computed = vec![0u8; expected.len()];
+        self.compute(&params, password, salt_bytes, &mut computed)?;
+        let computed = Output::new(&computed).map_err(|_| PasswordError::MalformedHash)?;
+        // `Output` compares in constant time.
+        Ok(computed == expected)
+    }
+
+    fn compute(
+        &mut self,
+        params: &Params,
+        password: &SecretString,
+        salt: &[u8],
+        output: &mut [u8],
+    ) -> Result<(), PasswordError> {
+        let needed = params.block_count();
+        if self.blocks.len() < needed {
+            self.blocks.resize(needed, Block::default());
+        }
+        argon2(params.clone())
+            .hash_password_into_with_memory(
+                password.expose_secret().as_bytes(),
+                salt,
+                output,
+                &mut self.blocks[..needed],
+            )
+            .map_err(|_| PasswordError::Hash)
+    }
 }
 
 /// Hashes on the calling thread; for startup and the CLI, never a handler.
 pub fn hash_now(password: &SecretString) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|_| PasswordError::Hash)
-}
-
-fn verify_now(password: &SecretString, phc: &str) -> Result<bool, PasswordError> {
-    let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::MalformedHash)?;
-    Ok(argon2()
-        .verify_password(password.expose_secret().as_bytes(), &parsed)
-        .is_ok())
+    Workspace::default().hash(password)
 }
 
 #[cfg(test)]
@@ -148,8 +218,76 @@ mod tests {
         let password = SecretString::from("correct horse".to_owned());
         let phc = hash_now(&password).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify_now(&password, &phc).unwrap());
-        assert!(!verify_now(&SecretString::from("wrong".to_owned()), &phc).unwrap());
+        let mut memory = Workspace::default();
+        assert!(memory.verify(&password, &phc).unwrap());
+        assert!(!memory.verify(&SecretString::from("wrong".to_owned()), &phc).unwrap());
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_hashing_and_verifying() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
+        let password = SecretString::from("correct horse".to_owned());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = argon2(default_params())
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let ours = hash_now(&password).unwrap();
+
+        let mut memory = Workspace::default();
+        assert!(memory.verify(&password, &theirs).unwrap());
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            argon2(default_params())
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_hash_with_other_parameters_verifies_with_its_own() {
+        use argon2::password_hash::PasswordHasher as _;
+
+        let small = Params::new(8 * 1024, 1, 1, None).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = argon2(small)
+            .hash_password(b"old password", &salt)
+            .unwrap()
+            .to_string();
+        let mut memory = Workspace::default();
+        // A larger workspace from an earlier hash serves a smaller one too.
+        hash_now_in(&mut memory);
+
+        let right = SecretString::from("old password".to_owned());
+        let wrong = SecretString::from("old passwore".to_owned());
+        assert!(memory.verify(&right, &phc).unwrap());
+        assert!(!memory.verify(&wrong, &phc).unwrap());
+    }
+
+    #[test]
+    fn a_malformed_or_foreign_hash_is_reported_not_matched() {
+        let password = SecretString::from("x".to_owned());
+        let mut memory = Workspace::default();
+        for phc in [
+            "not a hash",
+            "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0",
+        ] {
+            assert!(
+                matches!(
+                    memory.verify(&password, phc),
+                    Err(PasswordError::MalformedHash)
+                ),
+                "{phc}"
+            );
+        }
+    }
+
+    fn hash_now_in(memory: &mut Workspace) {
+        memory
+            .hash(&SecretString::from("warm up".to_owned()))
+            .unwrap();
     }
 
     #[tokio::test]
@@ -162,7 +300,7 @@ mod tests {
 
         let jobs = (0..8).map(|_| {
             let (running, most) = (running.clone(), most.clone());
-            hasher.run(move || {
+            hasher.run(move |_| {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(std::time::Duration::from_millis(20));
@@ -183,7 +321,7 @@ mod tests {
         let hasher = PasswordHasher::new(1);
 
         let nice = hasher
-            .run(|| {
+            .run(|_| {
                 let tid = rustix::thread::gettid();
                 Ok(rustix::process::getpriority_process(Some(tid)).unwrap())
             })
