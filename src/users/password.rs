@@ -220,7 +220,11 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         let mut memory = Workspace::default();
         assert!(memory.verify(&password, &phc).unwrap());
-        assert!(!memory.verify(&SecretString::from("wrong".to_owned()), &phc).unwrap());
+        assert!(
+            !memory
+                .verify(&SecretString::from("wrong".to_owned()), &phc)
+                .unwrap()
+        );
     }
 
     #[test]
