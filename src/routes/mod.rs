@@ -20,7 +20,10 @@ use actix_web::web::Bytes;
 /// A prebuilt JSON body, cacheable by clients for `max_age_secs`.
 pub(crate) fn cached_json(body: Bytes, max_age_secs: i64) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        ))
         .insert_header((
             header::CACHE_CONTROL,
             format!("public, max-age={max_age_secs}"),
