@@ -19,6 +19,8 @@
 //! - `PORTEIRO_BENCH_ID_TOKEN_ALG`: how the bench client's ID tokens are
 //!   signed (default `RS256`, the OpenID Connect default); each code
 //!   exchange signs one
+//! - `PORTEIRO_BENCH_LOGIN_ROUNDS`: login runs, each after its own hash
+//!   timing; the median one is reported (default 3)
 
 mod codes;
 #[path = "../common/env.rs"]
@@ -27,6 +29,7 @@ mod fixture;
 #[path = "../common/http.rs"]
 mod http;
 mod in_process;
+mod login_rounds;
 mod one_by_one;
 mod report;
 mod runs;
@@ -86,6 +89,11 @@ fn run() -> anyhow::Result<()> {
     let load = load_from_env()?;
     let codes_wanted: usize = env_or("PORTEIRO_BENCH_CODES", 100_000)?;
     let id_token_alg: String = env_or("PORTEIRO_BENCH_ID_TOKEN_ALG", "RS256".to_owned())?;
+    let login_rounds: usize = env_or("PORTEIRO_BENCH_LOGIN_ROUNDS", 3)?;
+    ensure!(
+        login_rounds > 0,
+        "PORTEIRO_BENCH_LOGIN_ROUNDS must be at least 1"
+    );
     let runtime = Runtime::new()?;
 
     let site = Site::new()?;
@@ -113,13 +121,12 @@ fn run() -> anyhow::Result<()> {
         in_process::exchange_signing_rate(&fixture, &keys, &parties, codes::CODE_SCOPES)?;
 
     // 3. Password logins, alone and beside a JWKS load; the hash is timed
-    // just before, between loads, on the machine as the logins find it.
+    // before each login run, between loads, on the machine as the logins
+    // find it.
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let hash_time = in_process::hash_time()?;
-    let parallel_hashing_per_sec = in_process::parallel_hashing_rate(cores)?;
     let page = runtime.block_on(one.open_sign_in())?;
     runtime.block_on(one.sign_in(&page))?;
-    let logins = runner.logins(&page)?;
+    let logins = login_rounds::measure(&runner, &page, cores, login_rounds)?;
     let (logins_beside_jwks, jwks_beside_logins) = runner.logins_beside_jwks(&page)?;
 
     // 4. userinfo and introspection, and verifying the same tokens.
@@ -144,8 +151,6 @@ fn run() -> anyhow::Result<()> {
         logins,
         logins_beside_jwks,
         jwks_beside_logins,
-        hash_time,
-        parallel_hashing_per_sec,
         userinfo,
         introspection,
         verifying_per_sec,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::login_rounds::LoginRounds;
 use crate::wrk::{Load, Wrk};
 
 /// `client_credentials` over HTTP against one thread signing the same
@@ -36,12 +37,11 @@ pub struct Figures {
     pub id_token_alg: String,
     /// An access token and an ID token signed, as each exchange signs them.
     pub exchange_signing_per_sec: f64,
-    pub logins: Wrk,
+    /// The median round stands for the run; its baselines hold the
+    /// logins beside JWKS too.
+    pub logins: LoginRounds,
     pub logins_beside_jwks: Wrk,
     pub jwks_beside_logins: Wrk,
-    pub hash_time: Duration,
-    /// Every core hashing at once, for comparison.
-    pub parallel_hashing_per_sec: f64,
     pub userinfo: Wrk,
     pub introspection: Wrk,
     pub verifying_per_sec: f64,
@@ -70,7 +70,11 @@ enum Target {
 impl Figures {
     /// Logins per second the cores could hash at most.
     pub fn hashing_per_sec(&self) -> f64 {
-        self.cores as f64 / self.hash_time.as_secs_f64()
+        self.cores as f64 / self.hash_time().as_secs_f64()
+    }
+
+    fn hash_time(&self) -> Duration {
+        self.logins.median.hash_time
     }
 
     fn rows(&self) -> Vec<Row<'_>> {
@@ -89,7 +93,7 @@ impl Figures {
                     Some(Target::MinRate(MIN_CODE_EXCHANGES)),
                 )
             },
-            Row::new("password login", "POST /login", &self.logins)
+            Row::new("password login", "POST /login", &self.logins.median.logins)
                 .against(self.hashing_per_sec(), share(MIN_HASHING_SHARE)),
             Row::new(
                 "  login beside JWKS load",
@@ -231,6 +235,10 @@ fn print_flows(figures: &Figures) {
         statuses_text(exchange),
         figures.codes_prepared
     );
+    println!(
+        "  password login rounds: {} of base, in turn; the median round is shown",
+        percentages(&figures.logins.shares)
+    );
     let answered: u64 = exchange.statuses.values().sum();
     if answered as usize >= figures.codes_prepared {
         println!("  note: the run used up its codes; raise PORTEIRO_BENCH_CODES");
@@ -266,7 +274,7 @@ fn print_baselines(figures: &Figures) {
         format!(
             "logins the cores can hash ({} cores / {:.1} ms per argon2id hash)",
             figures.cores,
-            millis(figures.hash_time)
+            millis(figures.hash_time())
         ),
         format!("{:.1}", figures.hashing_per_sec())
     );
@@ -276,9 +284,17 @@ fn print_baselines(figures: &Figures) {
             "argon2id hashes with {} threads hashing at once (no target)",
             figures.cores
         ),
-        format!("{:.1}", figures.parallel_hashing_per_sec)
+        format!("{:.1}", figures.logins.median.parallel_hashing_per_sec)
     );
     println!();
+}
+
+fn percentages(shares: &[f64]) -> String {
+    let parts: Vec<String> = shares
+        .iter()
+        .map(|share| format!("{:.0}%", share * 100.0))
+        .collect();
+    parts.join(", ")
 }
 
 fn statuses_text(wrk: &Wrk) -> String {
@@ -325,15 +341,16 @@ fn to_json(figures: &Figures) -> serde_json::Value {
         "cores": figures.cores,
         "flows": flows,
         "code_exchange_statuses": statuses,
+        "login_round_shares": figures.logins.shares,
         "codes_prepared": figures.codes_prepared,
         "id_token_alg": figures.id_token_alg,
         "baselines": {
             "signing_per_sec": figures.signing_per_sec,
             "verifying_per_sec": figures.verifying_per_sec,
             "deny_listed": figures.deny_listed,
-            "hash_ms": millis(figures.hash_time),
+            "hash_ms": millis(figures.hash_time()),
             "hashing_per_sec": figures.hashing_per_sec(),
-            "parallel_hashing_per_sec": figures.parallel_hashing_per_sec,
+            "parallel_hashing_per_sec": figures.logins.median.parallel_hashing_per_sec,
             "exchange_signing_per_sec": figures.exchange_signing_per_sec,
         },
         "pass": figures.rows().iter().all(|row| row.passes() != Some(false)),
