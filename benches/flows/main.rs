@@ -19,8 +19,8 @@
 //! - `PORTEIRO_BENCH_ID_TOKEN_ALG`: how the bench client's ID tokens are
 //!   signed (default `RS256`, the OpenID Connect default); each code
 //!   exchange signs one
-//! - `PORTEIRO_BENCH_LOGIN_ROUNDS`: login runs, each after its own hash
-//!   timing; the median one is reported (default 3)
+//! - `PORTEIRO_BENCH_LOGIN_ROUNDS`: login runs, each between two timings
+//!   of one hash; the median one is reported (default 5)
 
 mod codes;
 #[path = "../common/env.rs"]
@@ -89,7 +89,7 @@ fn run() -> anyhow::Result<()> {
     let load = load_from_env()?;
     let codes_wanted: usize = env_or("PORTEIRO_BENCH_CODES", 100_000)?;
     let id_token_alg: String = env_or("PORTEIRO_BENCH_ID_TOKEN_ALG", "RS256".to_owned())?;
-    let login_rounds: usize = env_or("PORTEIRO_BENCH_LOGIN_ROUNDS", 3)?;
+    let login_rounds: usize = env_or("PORTEIRO_BENCH_LOGIN_ROUNDS", 5)?;
     ensure!(
         login_rounds > 0,
         "PORTEIRO_BENCH_LOGIN_ROUNDS must be at least 1"
@@ -121,7 +121,7 @@ fn run() -> anyhow::Result<()> {
         in_process::exchange_signing_rate(&fixture, &keys, &parties, codes::CODE_SCOPES)?;
 
     // 3. Password logins, alone and beside a JWKS load; the hash is timed
-    // before each login run, between loads, on the machine as the logins
+    // around each login run, between loads, on the machine as the logins
     // find it.
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let page = runtime.block_on(one.open_sign_in())?;
