@@ -19,8 +19,8 @@
 //! - `PORTEIRO_BENCH_ID_TOKEN_ALG`: how the bench client's ID tokens are
 //!   signed (default `RS256`, the OpenID Connect default); each code
 //!   exchange signs one
-//! - `PORTEIRO_BENCH_LOGIN_ROUNDS`: login runs, each between two timings
-//!   of one hash; the median one is reported (default 5)
+//! - `PORTEIRO_BENCH_ROUNDS`: runs of `client_credentials` and of logins,
+//!   each beside its own baseline; the median one is reported (default 5)
 
 mod codes;
 #[path = "../common/env.rs"]
@@ -29,9 +29,9 @@ mod fixture;
 #[path = "../common/http.rs"]
 mod http;
 mod in_process;
-mod login_rounds;
 mod one_by_one;
 mod report;
+mod rounds;
 mod runs;
 #[path = "../common/porteiro.rs"]
 #[allow(
@@ -89,11 +89,8 @@ fn run() -> anyhow::Result<()> {
     let load = load_from_env()?;
     let codes_wanted: usize = env_or("PORTEIRO_BENCH_CODES", 100_000)?;
     let id_token_alg: String = env_or("PORTEIRO_BENCH_ID_TOKEN_ALG", "RS256".to_owned())?;
-    let login_rounds: usize = env_or("PORTEIRO_BENCH_LOGIN_ROUNDS", 5)?;
-    ensure!(
-        login_rounds > 0,
-        "PORTEIRO_BENCH_LOGIN_ROUNDS must be at least 1"
-    );
+    let rounds: usize = env_or("PORTEIRO_BENCH_ROUNDS", 5)?;
+    ensure!(rounds > 0, "PORTEIRO_BENCH_ROUNDS must be at least 1");
     let runtime = Runtime::new()?;
 
     let site = Site::new()?;
@@ -111,8 +108,8 @@ fn run() -> anyhow::Result<()> {
 
     // 1. client_credentials, and signing the same token in one thread.
     runtime.block_on(one.token("grant_type=client_credentials".to_owned()))?;
-    let client_credentials = runner.client_credentials()?;
-    let signing_per_sec = in_process::signing_rate(&fixture, &keys, CLIENT_OWN_SCOPES)?;
+    let client_credentials =
+        rounds::client_credentials(&runner, &fixture, &keys, CLIENT_OWN_SCOPES, rounds)?;
 
     // 2. Authorization code exchanges, each code once.
     let (code_exchange, codes_prepared) =
@@ -126,7 +123,7 @@ fn run() -> anyhow::Result<()> {
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let page = runtime.block_on(one.open_sign_in())?;
     runtime.block_on(one.sign_in(&page))?;
-    let logins = login_rounds::measure(&runner, &page, cores, login_rounds)?;
+    let logins = rounds::logins(&runner, &page, cores, rounds)?;
     let (logins_beside_jwks, jwks_beside_logins) = runner.logins_beside_jwks(&page)?;
 
     // 4. userinfo and introspection, and verifying the same tokens.
@@ -144,7 +141,6 @@ fn run() -> anyhow::Result<()> {
         id_token_alg,
         load,
         client_credentials,
-        signing_per_sec,
         code_exchange,
         codes_prepared,
         exchange_signing_per_sec,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::login_rounds::LoginRounds;
+use crate::rounds::{LoginRound, Rounds, SigningRound};
 use crate::wrk::{Load, Wrk};
 
 /// `client_credentials` over HTTP against one thread signing the same
@@ -29,8 +29,8 @@ const MIN_VERIFYING_SHARE: f64 = 0.50;
 pub struct Figures {
     pub load: Load,
     pub cores: usize,
-    pub client_credentials: Wrk,
-    pub signing_per_sec: f64,
+    /// The median round stands for the run.
+    pub client_credentials: Rounds<SigningRound>,
     pub code_exchange: Wrk,
     pub codes_prepared: usize,
     /// The bench client's registered ID token algorithm.
@@ -39,7 +39,7 @@ pub struct Figures {
     pub exchange_signing_per_sec: f64,
     /// The median round stands for the run; its baselines hold the
     /// logins beside JWKS too.
-    pub logins: LoginRounds,
+    pub logins: Rounds<LoginRound>,
     pub logins_beside_jwks: Wrk,
     pub jwks_beside_logins: Wrk,
     pub userinfo: Wrk,
@@ -83,9 +83,12 @@ impl Figures {
             Row::new(
                 "client credentials",
                 "POST /token",
-                &self.client_credentials,
+                &self.client_credentials.median.tokens,
             )
-            .against(self.signing_per_sec, share(MIN_SIGNING_SHARE)),
+            .against(
+                self.client_credentials.median.signing_per_sec,
+                share(MIN_SIGNING_SHARE),
+            ),
             Row {
                 success: Some(200),
                 ..Row::new("code exchange", "POST /token", &self.code_exchange).against(
@@ -236,7 +239,8 @@ fn print_flows(figures: &Figures) {
         figures.codes_prepared
     );
     println!(
-        "  password login rounds: {} of base, in turn; the median round is shown",
+        "  rounds, in turn (the median one is shown): client credentials {}; password login {}",
+        percentages(&figures.client_credentials.shares),
         percentages(&figures.logins.shares)
     );
     let answered: u64 = exchange.statuses.values().sum();
@@ -251,7 +255,7 @@ fn print_baselines(figures: &Figures) {
     println!(
         "  {:<56} {:>10}/s",
         "access token signed as client_credentials signs it",
-        format!("{:.0}", figures.signing_per_sec)
+        format!("{:.0}", figures.client_credentials.median.signing_per_sec)
     );
     println!(
         "  {:<56} {:>10}/s",
@@ -341,11 +345,14 @@ fn to_json(figures: &Figures) -> serde_json::Value {
         "cores": figures.cores,
         "flows": flows,
         "code_exchange_statuses": statuses,
-        "login_round_shares": figures.logins.shares,
+        "round_shares": {
+            "client_credentials": figures.client_credentials.shares,
+            "password_login": figures.logins.shares,
+        },
         "codes_prepared": figures.codes_prepared,
         "id_token_alg": figures.id_token_alg,
         "baselines": {
-            "signing_per_sec": figures.signing_per_sec,
+            "signing_per_sec": figures.client_credentials.median.signing_per_sec,
             "verifying_per_sec": figures.verifying_per_sec,
             "deny_listed": figures.deny_listed,
             "hash_ms": millis(figures.hash_time()),
