@@ -125,9 +125,18 @@ fn lower_priority() {
 #[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
 
-fn argon2(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn argon2(version: Version, params: Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, version, params)
 }
+
+/// Blocks of the memory a hashing thread keeps: what our own parameters
+/// need. A stored hash made with more memory is checked in memory of its
+/// own, freed afterwards, so one old hash does not grow every thread.
+const KEPT_BLOCKS: usize = MEMORY_KIB as usize;
+
+/// The most memory a stored hash may name, 1 GiB: far above any sane
+/// argon2 setting, and below what would take the server down.
+const MAX_STORED_MEMORY_KIB: u32 = 1 << 20;
 
 fn default_params() -> Params {
     Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
@@ -153,7 +162,7 @@ impl Workspace {
             .map_err(|_| PasswordError::Hash)?;
 
         let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        self.compute(&params, password, salt_bytes, &mut output)?;
+        self.compute(&params, Version::V0x13, password, salt_bytes, &mut output)?;
 
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
@@ -176,13 +185,22 @@ impl Workspace {
             return Err(PasswordError::MalformedHash);
         }
         let params = Params::try_from(&parsed).map_err(|_| PasswordError::MalformedHash)?;
+        if params.m_cost() > MAX_STORED_MEMORY_KIB {
+            return Err(PasswordError::MalformedHash);
+        }
+        // As the argon2 crate's own verifier: the version the hash names,
+        // 1.3 when it names none.
+        let version = parsed
+            .version
+            .map_or(Ok(Version::V0x13), Version::try_from)
+            .map_err(|_| PasswordError::MalformedHash)?;
         let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
         let salt_bytes = salt
             .decode_b64(&mut salt_bytes)
             .map_err(|_| PasswordError::MalformedHash)?;
 
         let mut computed = vec![0u8; expected.len()];
-        self.compute(&params, password, salt_bytes, &mut computed)?;
+        self.compute(&params, version, password, salt_bytes, &mut computed)?;
         let computed = Output::new(&computed).map_err(|_| PasswordError::MalformedHash)?;
         // `Output` compares in constant time.
         Ok(computed == expected)
@@ -191,20 +209,28 @@ impl Workspace {
     fn compute(
         &mut self,
         params: &Params,
+        version: Version,
         password: &SecretString,
         salt: &[u8],
         output: &mut [u8],
     ) -> Result<(), PasswordError> {
         let needed = params.block_count();
-        if self.blocks.len() < needed {
-            self.blocks.resize(needed, Block::default());
-        }
-        argon2(params.clone())
+        let mut own = Vec::new();
+        let blocks = if needed <= KEPT_BLOCKS {
+            if self.blocks.len() < needed {
+                self.blocks.resize(needed, Block::default());
+            }
+            &mut self.blocks[..needed]
+        } else {
+            own.resize(needed, Block::default());
+            &mut own[..]
+        };
+        argon2(version, params.clone())
             .hash_password_into_with_memory(
                 password.expose_secret().as_bytes(),
                 salt,
                 output,
-                &mut self.blocks[..needed],
+                blocks,
             )
             .map_err(|_| PasswordError::Hash)
     }
@@ -239,7 +265,7 @@ mod tests {
 
         let password = SecretString::from("correct horse".to_owned());
         let salt = SaltString::generate(&mut OsRng);
-        let theirs = argon2(default_params())
+        let theirs = argon2(Version::V0x13, default_params())
             .hash_password(b"correct horse", &salt)
             .unwrap()
             .to_string();
@@ -249,7 +275,7 @@ mod tests {
         assert!(memory.verify(&password, &theirs).unwrap());
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(
-            argon2(default_params())
+            argon2(Version::V0x13, default_params())
                 .verify_password(b"correct horse", &parsed)
                 .is_ok()
         );
@@ -261,7 +287,7 @@ mod tests {
 
         let small = Params::new(8 * 1024, 1, 1, None).unwrap();
         let salt = SaltString::generate(&mut OsRng);
-        let phc = argon2(small)
+        let phc = argon2(Version::V0x13, small)
             .hash_password(b"old password", &salt)
             .unwrap()
             .to_string();
@@ -292,6 +318,56 @@ mod tests {
                 "{phc}"
             );
         }
+    }
+
+    #[test]
+    fn a_hash_with_more_memory_verifies_without_growing_the_kept_memory() {
+        use argon2::password_hash::PasswordHasher as _;
+
+        let large = Params::new(MEMORY_KIB * 2, 1, 1, None).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = argon2(Version::V0x13, large)
+            .hash_password(b"old password", &salt)
+            .unwrap()
+            .to_string();
+        let mut memory = Workspace::default();
+
+        let right = SecretString::from("old password".to_owned());
+        assert!(memory.verify(&right, &phc).unwrap());
+        assert!(
+            memory.blocks.len() <= KEPT_BLOCKS,
+            "{}",
+            memory.blocks.len()
+        );
+    }
+
+    #[test]
+    fn a_hash_of_argon2_version_1_0_verifies_with_that_version() {
+        use argon2::password_hash::PasswordHasher as _;
+
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = argon2(Version::V0x10, default_params())
+            .hash_password(b"old password", &salt)
+            .unwrap()
+            .to_string();
+        assert!(phc.starts_with("$argon2id$v=16$"), "{phc}");
+        let mut memory = Workspace::default();
+
+        let right = SecretString::from("old password".to_owned());
+        let wrong = SecretString::from("old passwore".to_owned());
+        assert!(memory.verify(&right, &phc).unwrap());
+        assert!(!memory.verify(&wrong, &phc).unwrap());
+    }
+
+    #[test]
+    fn a_hash_naming_more_memory_than_the_ceiling_is_malformed_not_an_abort() {
+        let password = SecretString::from("x".to_owned());
+        let mut memory = Workspace::default();
+        let phc = "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA";
+        assert!(matches!(
+            memory.verify(&password, phc),
+            Err(PasswordError::MalformedHash)
+        ));
     }
 
     fn hash_now_in(memory: &mut Workspace) {
