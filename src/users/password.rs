@@ -283,22 +283,13 @@ mod tests {
 
     #[test]
     fn a_hash_with_other_parameters_verifies_with_its_own() {
-        use argon2::password_hash::PasswordHasher as _;
-
         let small = Params::new(8 * 1024, 1, 1, None).unwrap();
-        let salt = SaltString::generate(&mut OsRng);
-        let phc = argon2(Version::V0x13, small)
-            .hash_password(b"old password", &salt)
-            .unwrap()
-            .to_string();
+        let phc = old_hash(argon2(Version::V0x13, small));
         let mut memory = Workspace::default();
         // A larger workspace from an earlier hash serves a smaller one too.
         hash_now_in(&mut memory);
 
-        let right = SecretString::from("old password".to_owned());
-        let wrong = SecretString::from("old passwore".to_owned());
-        assert!(memory.verify(&right, &phc).unwrap());
-        assert!(!memory.verify(&wrong, &phc).unwrap());
+        assert_only_the_old_password_matches(&mut memory, &phc);
     }
 
     #[test]
@@ -322,18 +313,11 @@ mod tests {
 
     #[test]
     fn a_hash_with_more_memory_verifies_without_growing_the_kept_memory() {
-        use argon2::password_hash::PasswordHasher as _;
-
         let large = Params::new(MEMORY_KIB * 2, 1, 1, None).unwrap();
-        let salt = SaltString::generate(&mut OsRng);
-        let phc = argon2(Version::V0x13, large)
-            .hash_password(b"old password", &salt)
-            .unwrap()
-            .to_string();
+        let phc = old_hash(argon2(Version::V0x13, large));
         let mut memory = Workspace::default();
 
-        let right = SecretString::from("old password".to_owned());
-        assert!(memory.verify(&right, &phc).unwrap());
+        assert_only_the_old_password_matches(&mut memory, &phc);
         assert!(
             memory.blocks.len() <= KEPT_BLOCKS,
             "{}",
@@ -343,20 +327,11 @@ mod tests {
 
     #[test]
     fn a_hash_of_argon2_version_1_0_verifies_with_that_version() {
-        use argon2::password_hash::PasswordHasher as _;
-
-        let salt = SaltString::generate(&mut OsRng);
-        let phc = argon2(Version::V0x10, default_params())
-            .hash_password(b"old password", &salt)
-            .unwrap()
-            .to_string();
+        let phc = old_hash(argon2(Version::V0x10, default_params()));
         assert!(phc.starts_with("$argon2id$v=16$"), "{phc}");
         let mut memory = Workspace::default();
 
-        let right = SecretString::from("old password".to_owned());
-        let wrong = SecretString::from("old passwore".to_owned());
-        assert!(memory.verify(&right, &phc).unwrap());
-        assert!(!memory.verify(&wrong, &phc).unwrap());
+        assert_only_the_old_password_matches(&mut memory, &phc);
     }
 
     #[test]
@@ -368,6 +343,24 @@ mod tests {
             memory.verify(&password, phc),
             Err(PasswordError::MalformedHash)
         ));
+    }
+
+    /// "old password" hashed the argon2 crate's way, with `argon2`'s settings.
+    fn old_hash(argon2: Argon2<'_>) -> String {
+        use argon2::password_hash::PasswordHasher as _;
+
+        let salt = SaltString::generate(&mut OsRng);
+        argon2
+            .hash_password(b"old password", &salt)
+            .unwrap()
+            .to_string()
+    }
+
+    fn assert_only_the_old_password_matches(memory: &mut Workspace, phc: &str) {
+        let right = SecretString::from("old password".to_owned());
+        let wrong = SecretString::from("old passwore".to_owned());
+        assert!(memory.verify(&right, phc).unwrap());
+        assert!(!memory.verify(&wrong, phc).unwrap());
     }
 
     fn hash_now_in(memory: &mut Workspace) {
