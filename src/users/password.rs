@@ -17,9 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 
 /// OWASP's argon2id minimum: 19 MiB, two passes, one lane. One lane means
-/// one thread per hash, so busy cores each hold a hash's 19 MiB and two
-/// of them overflow a 32 MiB cache (docs/LIMITATIONS.md); argon2 0.5 has no
-/// threads for lanes that would let cores share one hash's memory.
+/// one thread per hash, so busy cores each hold a hash's 19 MiB; where the
+/// cache they share is small, two hashes slow each other
+/// (docs/LIMITATIONS.md). argon2 0.5 has no threads for lanes that would
+/// let cores share one hash's memory.
 const MEMORY_KIB: u32 = 19_456;
 const ITERATIONS: u32 = 2;
 const LANES: u32 = 1;
