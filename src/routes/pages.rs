@@ -17,8 +17,9 @@ use crate::oidc::logout::FrontChannelFrame;
 /// end in a redirect to the client.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'";
 
-/// Scopes with a description of their own in the catalogues (`scope.<name>`);
-/// any other scope is shown by name.
+/// Scopes with a description of their own in the catalogues (`scope.<name>`),
+/// in the order the consent page lists them: who you are first, then what
+/// else the client would see. Any other scope is shown by name, after these.
 const DESCRIBED_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// The password form.
@@ -109,9 +110,19 @@ pub struct ErrorPage<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// The consent page's description of each scope, in the order given.
+/// The consent page's description of each scope: the described ones in
+/// [`DESCRIBED_SCOPES`] order, then the others in the order given.
 pub fn scope_lines(t: &Catalog, scopes: &[&str]) -> Vec<ScopeLine> {
-    scopes
+    let mut ordered = scopes.to_vec();
+    // A stable sort, so scopes without a description keep their order.
+    ordered.sort_by_key(|scope| {
+        DESCRIBED_SCOPES
+            .iter()
+            .position(|described| described == scope)
+            .unwrap_or(DESCRIBED_SCOPES.len())
+    });
+
+    ordered
         .iter()
         .map(|&scope| {
             let description = if DESCRIBED_SCOPES.contains(&scope) {
@@ -416,12 +427,17 @@ mod tests {
     }
 
     #[test]
-    fn scope_lines_keep_the_order_given() {
-        let lines = scope_lines(english(), &["profile", "openid"]);
+    fn scope_lines_put_who_you_are_first_and_undescribed_scopes_last_in_their_order() {
+        let given = ["email", "zeta.write", "openid", "alpha.read", "profile"];
+        let lines = scope_lines(english(), &given);
 
         let names: Vec<&str> = lines.iter().map(|line| line.name.as_str()).collect();
-        assert_eq!(names, ["profile", "openid"]);
-        assert_eq!(lines[0].description, "See your name and username");
+        assert_eq!(
+            names,
+            ["openid", "profile", "email", "zeta.write", "alpha.read"]
+        );
+        assert_eq!(lines[0].description, "Confirm who you are");
+        assert_eq!(lines[1].description, "See your name and username");
     }
 
     #[actix_web::test]
