@@ -110,8 +110,9 @@ pub struct ErrorPage<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// The consent page's description of each scope: the described ones in
-/// [`DESCRIBED_SCOPES`] order, then the others in the order given.
+/// The consent page's description of each scope: who you are first, then
+/// the other scopes the catalogues describe, then the rest in the order
+/// given.
 pub fn scope_lines(t: &Catalog, scopes: &[&str]) -> Vec<ScopeLine> {
     let mut ordered = scopes.to_vec();
     // A stable sort, so scopes without a description keep their order.
