@@ -35,6 +35,7 @@ mod federation_linking;
 mod federation_oidc;
 mod form_post;
 mod fuzz;
+mod fuzz_forms;
 mod health;
 mod helpers;
 mod keys;
