@@ -1,13 +1,13 @@
-//! `prompt` and remembered consent (OpenID Connect Core 3.1.2.1 and
-//! 3.1.2.6): when the person is asked, when they are not, and what the
-//! client hears when they cannot or will not be asked.
+//! `prompt`, `login_hint` and remembered consent (OpenID Connect Core
+//! 3.1.2.1 and 3.1.2.6): when the person is asked, when they are not, and
+//! what the client hears when they cannot or will not be asked.
 
 use serde_json::json;
 use url::Url;
 
 use crate::browser::{Browser, query_param};
 use crate::helpers::{TEST_PASSWORD, TestApp, spawn_app};
-use crate::oauth_client::{AuthorizationRequest, REDIRECT_URI, TestClient, location};
+use crate::oauth_client::{AuthorizationRequest, REDIRECT_URI, TestClient, location, userinfo};
 
 fn assert_callback_error(
     app: &TestApp,
@@ -178,4 +178,54 @@ async fn denying_consent_is_answered_with_access_denied() {
 
     // Assert
     assert_callback_error(&app, &callback, &request, "access_denied");
+}
+
+#[tokio::test]
+async fn prompt_select_account_shows_the_form_despite_a_session_and_another_person_may_sign_in() {
+    // Arrange: alice has a session; bob uses the same browser.
+    let (app, _db) = spawn_app().await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let client = TestClient::register(&app, json!({ "first_party": true })).await;
+    let browser = signed_in_browser(&app, &client, "openid profile").await;
+    let request = client
+        .request("openid profile")
+        .set("prompt", "select_account");
+
+    // Act
+    let page = browser.open(&request.url(&app)).await.page();
+    assert!(page.is_login(), "the sign-in form: {}", page.html);
+    let callback = browser
+        .sign_in(&page, "bob", TEST_PASSWORD)
+        .await
+        .redirect();
+
+    // Assert: the code is bob's.
+    let code = query_param(&callback, "code").expect("a code");
+    let tokens = client.redeem(&code, &request).await;
+    let response = userinfo(&app, &tokens.token("access_token")).await;
+    let claims: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(claims["preferred_username"], "bob");
+}
+
+#[tokio::test]
+async fn login_hint_fills_in_the_username_and_moves_the_focus_to_the_password() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let client = TestClient::register(&app, json!({})).await;
+    let request = client
+        .request("openid")
+        .set("login_hint", "ana@example.com");
+
+    // Act
+    let page = Browser::new(&app.address)
+        .open(&request.url(&app))
+        .await
+        .page();
+
+    // Assert
+    assert_eq!(page.field("username").as_deref(), Some("ana@example.com"));
+    let password_input = &page.html[page.html.find(r#"name="password""#).unwrap()..];
+    let password_tag = &password_input[..password_input.find('>').unwrap()];
+    assert!(password_tag.contains("autofocus"), "{password_tag}");
 }

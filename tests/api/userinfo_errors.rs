@@ -1,5 +1,7 @@
-//! `/userinfo` refusing access tokens that are not ours, not intact, not
-//! live or not enough (RFC 6750 section 3.1, RFC 8725 section 3.1).
+//! `/userinfo`: the token in the header or the form body, once (RFC 6750
+//! section 2), answers that browser clients of any origin may read, and
+//! refusing access tokens that are not ours, not intact, not live or not
+//! enough (RFC 6750 section 3.1, RFC 8725 section 3.1).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -82,18 +84,24 @@ fn public_key_pem(jwk: &Value) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_valid_access_token_gets_the_claims() {
+async fn a_valid_access_token_gets_the_claims_in_the_header_or_the_form_body() {
     // Arrange
     let (app, _db) = spawn_app().await;
     let token = access_token(&app).await;
 
-    // Act
-    let response = userinfo(&app, &token).await;
+    // Act: GET with the header, POST with the header, POST with the body.
+    let responses = [
+        userinfo(&app, &token).await,
+        post_userinfo(&app, &[], Some(&token)).await,
+        post_userinfo(&app, &[("access_token", &token)], None).await,
+    ];
 
     // Assert
-    assert_eq!(response.status(), 200);
-    let claims: Value = response.json().await.unwrap();
-    assert_eq!(claims["preferred_username"], "alice");
+    for response in responses {
+        assert_eq!(response.status(), 200);
+        let claims: Value = response.json().await.unwrap();
+        assert_eq!(claims["preferred_username"], "alice");
+    }
 }
 
 #[tokio::test]
@@ -219,4 +227,82 @@ async fn a_request_without_a_token_gets_a_bearer_challenge_without_an_error() {
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("Bearer "), "{challenge}");
     assert!(!challenge.contains("error="), "{challenge}");
+}
+
+/// `POST /userinfo` with `form` as its body, and `bearer` in the header.
+async fn post_userinfo(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    bearer: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(format!("{}/userinfo", app.address))
+        .form(form);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("the server answers")
+}
+
+#[tokio::test]
+async fn a_token_sent_both_in_the_header_and_in_the_body_is_refused_with_invalid_request() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let token = access_token(&app).await;
+
+    // Act
+    let response = post_userinfo(&app, &[("access_token", &token)], Some(&token)).await;
+
+    // Assert: RFC 6750 section 2 allows one method per request.
+    assert_eq!(response.status(), 400);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(r#"error="invalid_request""#),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn browser_clients_of_any_origin_may_read_answers_and_errors_and_preflight() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let token = access_token(&app).await;
+    let url = format!("{}/userinfo", app.address);
+    let origin = "https://spa.example";
+    let from_origin = |request: reqwest::RequestBuilder| request.header("Origin", origin).send();
+
+    // Act
+    let answer = from_origin(app.http.get(&url).bearer_auth(&token))
+        .await
+        .unwrap();
+    let error = from_origin(app.http.get(&url).bearer_auth("not-a-token"))
+        .await
+        .unwrap();
+    let preflight = from_origin(
+        app.http
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "authorization"),
+    )
+    .await
+    .unwrap();
+
+    // Assert: the claims and the error's challenge are readable by script.
+    let header = |response: &reqwest::Response, name: &str| {
+        response.headers()[name].to_str().unwrap().to_owned()
+    };
+    assert_eq!(answer.status(), 200);
+    assert_eq!(header(&answer, "access-control-allow-origin"), "*");
+    assert_eq!(error.status(), 401);
+    assert_eq!(header(&error, "access-control-allow-origin"), "*");
+    assert!(header(&error, "access-control-expose-headers").contains("WWW-Authenticate"));
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
+    assert!(header(&preflight, "access-control-allow-methods").contains("GET"));
+    assert!(
+        header(&preflight, "access-control-allow-headers")
+            .to_lowercase()
+            .contains("authorization")
+    );
 }
