@@ -94,3 +94,24 @@ pub(super) async fn check_password(
     let matches = state.passwords.verify(password, hash).await?;
     Ok(user.filter(|u| matches && !u.disabled))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users::password::{Workspace, hash_now};
+
+    /// `$argon2id$v=19$m=19456,t=2,p=1$`: what a hash costs to check.
+    fn cost(phc: &str) -> String {
+        phc.split('$').take(4).collect::<Vec<_>>().join("$")
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_stored_one_does_and_matches_nothing() {
+        let password = SecretString::from("a long test password".to_owned());
+        let stored = hash_now(&password).unwrap();
+
+        assert_eq!(cost(DUMMY_PASSWORD_HASH), cost(&stored));
+        let checked = Workspace::default().verify(&password, DUMMY_PASSWORD_HASH);
+        assert!(matches!(checked, Ok(false)), "{checked:?}");
+    }
+}
