@@ -1,6 +1,7 @@
-//! `prompt`, `login_hint` and remembered consent (OpenID Connect Core
-//! 3.1.2.1 and 3.1.2.6): when the person is asked, when they are not, and
-//! what the client hears when they cannot or will not be asked.
+//! `prompt`, `login_hint`, `ui_locales` and remembered consent (OpenID
+//! Connect Core 3.1.2.1 and 3.1.2.6): when the person is asked, when they
+//! are not, in which language, and what the client hears when they cannot
+//! or will not be asked.
 
 use serde_json::json;
 use url::Url;
@@ -228,4 +229,47 @@ async fn login_hint_fills_in_the_username_and_moves_the_focus_to_the_password() 
     let password_input = &page.html[page.html.find(r#"name="password""#).unwrap()..];
     let password_tag = &password_input[..password_input.find('>').unwrap()];
     assert!(password_tag.contains("autofocus"), "{password_tag}");
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_ui_locales_first_then_the_accept_language() {
+    // Arrange
+    let (app, _db) = spawn_app().await;
+    let client = TestClient::register(&app, json!({})).await;
+    let http = reqwest::Client::new();
+    let cases = [
+        (None, "pt-BR,pt;q=0.9,en;q=0.5", "pt-BR", "Entrar"),
+        (Some("en"), "pt-BR", "en", "Sign in"),
+        (Some("fr-CA pt-BR"), "en", "pt-BR", "Entrar"),
+        (None, "fr", "en", "Sign in"),
+    ];
+
+    for (ui_locales, accept_language, lang, submit) in cases {
+        let mut request = client.request("openid");
+        if let Some(locales) = ui_locales {
+            request = request.set("ui_locales", locales);
+        }
+
+        // Act: redirects followed to the sign-in page.
+        let html = http
+            .get(request.url(&app))
+            .header("Accept-Language", accept_language)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+
+        // Assert
+        let case = format!("ui_locales {ui_locales:?}, Accept-Language {accept_language}");
+        assert!(
+            html.contains(&format!(r#"<html lang="{lang}">"#)),
+            "{case}: {html}"
+        );
+        assert!(
+            html.contains(&format!(">{submit}</button>")),
+            "{case}: {html}"
+        );
+    }
 }
