@@ -260,3 +260,34 @@ async fn a_nonce_with_a_nul_character_is_refused_with_invalid_request() {
     // Assert
     assert_error_redirect(&app, &response, &request, "invalid_request");
 }
+
+#[tokio::test]
+async fn request_objects_by_value_or_by_reference_are_answered_as_not_supported() {
+    // Arrange: OpenID Connect Core 3.1.2.6 names one error for each.
+    let (app, _db) = spawn_app().await;
+    let client = TestClient::register(&app, json!({})).await;
+    let cases = [
+        (
+            "request",
+            "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.",
+            "request_not_supported",
+        ),
+        (
+            "request_uri",
+            "https://rp.example/request.jwt",
+            "request_uri_not_supported",
+        ),
+    ];
+
+    for (name, value, error) in cases {
+        let request = client.request("openid").set(name, value);
+
+        // Act
+        let by_get = get_authorize(&app, &request).await;
+        let by_post = post_authorize(&app, &request).await;
+
+        // Assert
+        assert_error_redirect(&app, &by_get, &request, error);
+        assert_error_redirect(&app, &by_post, &request, error);
+    }
+}
