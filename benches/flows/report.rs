@@ -70,7 +70,7 @@ enum Target {
 impl Figures {
     /// Logins per second the cores could hash at most.
     pub fn hashing_per_sec(&self) -> f64 {
-        self.cores as f64 / self.hash_time().as_secs_f64()
+        self.logins.median.hashing_per_sec(self.cores)
     }
 
     fn hash_time(&self) -> Duration {

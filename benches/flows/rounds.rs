@@ -56,9 +56,15 @@ impl LoginRound {
         (self.hash_before + self.hash_after) / 2
     }
 
-    /// Logins per second against cores / one hash's time.
+    /// Logins per second the cores could hash at most: cores / one hash's
+    /// time.
+    pub fn hashing_per_sec(&self, cores: usize) -> f64 {
+        cores as f64 / self.hash_time().as_secs_f64()
+    }
+
+    /// Logins per second against what the cores could hash.
     pub fn share(&self, cores: usize) -> f64 {
-        self.logins.requests_per_sec * self.hash_time().as_secs_f64() / cores as f64
+        self.logins.requests_per_sec / self.hashing_per_sec(cores)
     }
 }
 

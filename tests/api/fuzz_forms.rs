@@ -32,21 +32,6 @@ enum Answer {
 /// A valid request's fields.
 type Fields = Vec<(&'static str, String)>;
 
-/// `fields` as a form body, with `name` set to `value`: encoded like the
-/// rest, or raw.
-fn body(fields: &Fields, name: &str, value: &str, raw: bool) -> String {
-    let encode = |n: &str, v: &str| serde_urlencoded::to_string([(n, v)]).unwrap();
-    fields
-        .iter()
-        .map(|(n, v)| match (*n == name, raw) {
-            (true, true) => format!("{n}={value}"),
-            (true, false) => encode(n, value),
-            (false, _) => encode(n, v),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// One troublemaker in place of one field.
 struct Replacement {
     name: &'static str,
@@ -66,8 +51,19 @@ impl Replacement {
         all
     }
 
+    /// `fields` as a form body with this field's value replaced: encoded
+    /// like the rest, or raw.
     fn body(&self, fields: &Fields) -> String {
-        body(fields, self.name, self.value, self.raw)
+        let encode = |n: &str, v: &str| serde_urlencoded::to_string([(n, v)]).unwrap();
+        fields
+            .iter()
+            .map(|(n, v)| match (*n == self.name, self.raw) {
+                (true, true) => format!("{n}={}", self.value),
+                (true, false) => encode(n, self.value),
+                (false, _) => encode(n, v),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     fn what(&self) -> String {
